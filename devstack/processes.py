@@ -1,0 +1,127 @@
+"""Child processes that never outlive the launcher.
+
+Each child gets PR_SET_PDEATHSIG, so even a SIGKILLed launcher leaves nothing behind, and runs
+in its own session, so that Ctrl-C reaches the launcher alone and it can stop the children in
+order (services first, then Valkey and the broker).
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # not Linux: no prctl, and the launcher's own shutdown still stops its children
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something accepts TCP connections on ``host:port``."""
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+class Managed:
+    """One child process with a name, a log and an orderly stop."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = env
+        self.log_path = log
+        self.cwd = cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> "Managed":
+        """Spawn the process (its output goes to ``log`` when given, else to our stdout)."""
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT if self._log else None,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, f"{self.name} was never started"
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Poll ``ready`` until it is true; RuntimeError if the process dies or time runs out."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}{self._tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} was not ready within {timeout:.0f} s{self._tail()}")
+            time.sleep(0.1)
+
+    def _tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "; last lines of its log:\n" + "\n".join(self.log_path.read_text(errors="replace").splitlines()[-15:])
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the process group (SIGSTOP/SIGCONT/SIGKILL in fault drills)."""
+        if self.alive():
+            os.killpg(self.pid, sig)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds; always reaps the child."""
+        if self.proc is None:
+            return
+        if self.alive():
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL and reap, as a crash would."""
+        self.signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(5)

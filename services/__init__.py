@@ -1,0 +1,1 @@
+"""Waspada's three services (ingest, triage, notify) and the small package they share (common)."""

@@ -1,0 +1,60 @@
+"""Kafka plumbing shared by the services: topic creation and a producer with the house settings."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from schemas.topics import PARTITIONS
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = PARTITIONS) -> None:
+    """Create the topics that are missing, with the project's partition count (CONTRACT §4)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, partitions, 1) for name in topics if name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+async def wait_for_kafka(bootstrap: str, timeout: float = 30.0) -> None:
+    """Return once Kafka answers a metadata request; raise TimeoutError after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except (KafkaConnectionError, OSError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout:.0f} s") from exc
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+
+
+def make_producer(bootstrap: str, *, idempotent: bool = False, linger_ms: int = 2) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica (acks=all) before it reports success.
+
+    Idempotence is off by default because the embedded broker cannot do it; turn it on with
+    ``WASPADA_KAFKA_IDEMPOTENT_PRODUCER=true`` against real Kafka.
+    """
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=idempotent,
+        linger_ms=linger_ms,
+        request_timeout_ms=10_000,
+    )

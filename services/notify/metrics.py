@@ -1,0 +1,23 @@
+"""Notify's Prometheus metrics (CONTRACT §7)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+NOTIFICATIONS = Counter(
+    "waspada_notifications_total", "Notification deliveries, by channel type and outcome", ["channel", "outcome"]
+)
+DELIVERY_SECONDS = Histogram(
+    "waspada_notification_delivery_seconds",
+    "Time of one delivery attempt, success or not",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+END_TO_END_SECONDS = Histogram(
+    "waspada_end_to_end_seconds",
+    "From ingest receipt of the first event to the first delivered notification",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+UNACKNOWLEDGED = Gauge(
+    "waspada_escalations_unacknowledged", "Open escalations nobody has acknowledged yet", ["severity"]
+)
+DEADLETTERS = Counter(
+    "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
+)

@@ -1,0 +1,1 @@
+"""Triage: the faust-streaming app that scores, deduplicates and groups events into incidents."""

@@ -1,0 +1,27 @@
+"""Dead-letter records: what failed, where, and why, without the failing payload's personal data."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter
+
+DEADLETTERS = Counter(
+    "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
+)
+
+
+def record(
+    *, stage: str, reason: str, topic: str, partition: int, offset: int, errors: list[dict[str, Any]] | None = None
+) -> bytes:
+    """The dead-letter message body. The original payload is not copied: it may hold clear PII."""
+    DEADLETTERS.labels(stage, reason).inc()
+    return json.dumps(
+        {
+            "stage": stage,
+            "reason": reason,
+            "source": {"topic": topic, "partition": partition, "offset": offset},
+            "errors": errors or [],
+            "dead_lettered_at": datetime.now(UTC).isoformat(),
+        }
+    ).encode()

@@ -1,0 +1,87 @@
+"""Helpers the tests share: stacks on free ports, HTTP calls, waiting for a condition."""
+
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from devstack.demo_tokens import CHANNEL_TOKENS
+from devstack.stack import Stack
+from services.common.settings import CONFIG_DIR
+
+T = TypeVar("T")
+
+
+def directory_for_sink(workdir: Path, sink_url: str, source: Path = CONFIG_DIR / "directory.yaml") -> Path:
+    """A copy of the directory whose webhook endpoints point at a sink on another port."""
+    path = workdir / "directory.yaml"
+    path.write_text(source.read_text(encoding="utf-8").replace("http://127.0.0.1:8099", sink_url), encoding="utf-8")
+    return path
+
+
+def start_pipeline(stack: Stack, services: tuple[str, ...] = ("sink", "notify", "triage", "ingest")) -> Stack:
+    """Start the sink first (its port goes into the directory), then the services."""
+    from devstack.processes import free_port
+
+    sink_port = free_port()
+    stack.directory = directory_for_sink(stack.workdir, f"http://127.0.0.1:{sink_port}")
+    for name in services:
+        stack.start_service(name, sink_port if name == "sink" else None)
+    return stack
+
+
+def wait_for(
+    condition: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.25, what: str = "condition"
+) -> T:
+    """Poll until ``condition`` returns something truthy; AssertionError naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def http(
+    method: str, url: str, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """A JSON request; returns (status, parsed body or raw text)."""
+    data = json.dumps(body).encode() if body is not None else None
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            raw = response.read()
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        raw, status = exc.read(), exc.code
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+def tip(desa_code: str = "36.04.13.2007", **overrides: Any) -> dict[str, Any]:
+    """A valid Tip body; ``overrides`` replace fields."""
+    body: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        "desa_code": desa_code,
+        "category": "online_scam_job",
+        "persons_involved": 2,
+        "minors_involved": True,
+        "destination_country": "KH",
+        "description": "Tawaran kerja admin di Kamboja untuk remaja desa",
+    }
+    return {**body, **overrides}
+
+
+VILLAGE_TOKEN = CHANNEL_TOKENS["demo-village"]
+CHECKPOINT_TOKEN = CHANNEL_TOKENS["demo-checkpoint"]
