@@ -71,3 +71,9 @@ class Escalation(BaseModel):
     first_received_at: AwareDatetime | None = Field(
         default=None, description="When ingest received the earliest event of this revision (end-to-end latency)"
     )
+    ack_within_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="The policy's acknowledgement time for this severity: unacknowledged past it, notify escalates "
+        "to the parent offices. Fixed when the revision is published, so a later policy edit never changes it.",
+    )
