@@ -1,0 +1,1 @@
+"""Deployment assets: Grafana dashboards as code, Prometheus rules, Kubernetes and Compose."""

@@ -1,0 +1,1 @@
+"""Grafana dashboards as code (build.py) and their provisioning."""
