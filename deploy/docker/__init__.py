@@ -1,0 +1,1 @@
+"""Container assets: the health check the Dockerfile copies into the image."""
