@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench clean
+.PHONY: install run demo test lint schemas bench clean dashboards prometheus-tools
 
 install: $(STAMP)
 
@@ -21,8 +21,19 @@ run: install
 demo: install
 	$(PY) -m devstack demo
 
-test: install
+test: install prometheus-tools
 	$(PY) -m pytest
+
+# promtool and prometheus (Debian package `prometheus`) for tests/deploy: installed when missing
+# and we are root, else one line naming the package and a stop.
+prometheus-tools:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } || \
+	  { echo "waspada: make test needs promtool and prometheus: install the Debian package 'prometheus' (apt-get install prometheus)"; exit 1; }
+
+dashboards: install
+	$(PY) -m deploy.grafana.build
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""Tests of deploy/, docker-compose.yml, the Dockerfile and the metrics catalogue."""
