@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench clean
+.PHONY: install run demo test lint schemas bench clean chromium
 
 install: $(STAMP)
 
@@ -21,8 +21,14 @@ run: install
 demo: install
 	$(PY) -m devstack demo
 
-test: install
+test: install chromium
 	$(PY) -m pytest
+
+# The console tests drive Debian's chromium through Playwright (Playwright's own download does not work here).
+chromium:
+	@[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make test needs the chromium package: run 'sudo apt-get install -y chromium' and try again" >&2; exit 1; fi
 
 lint: install
 	$(VENV)/bin/ruff check .

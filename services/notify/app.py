@@ -17,7 +17,7 @@ from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
 from services.common.logs import get_logger
-from services.notify import consumer, metrics
+from services.notify import console, consumer, metrics
 from services.notify.delivery import Deliverer
 from services.notify.directory import Directory, EmailChannel, Office
 from services.notify.officer import Conflict, Officers
@@ -157,6 +157,8 @@ def create_app(settings: NotifySettings) -> FastAPI:
     async def audit_log(office: CurrentOffice, svc: OfficersDep) -> list[dict[str, Any]]:
         """The newest audit entries of this office and the offices below it."""
         return await svc.audit_log(office)
+
+    console.mount(app, directory, by_token)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ written to the audit log.
 """
 
 import builtins
+import hashlib
 from typing import Any, Literal
 
 from redis.asyncio import Redis
@@ -37,10 +38,24 @@ class Officers:
             return None
         return record
 
-    async def list(self, office: Office, via: Via) -> list[dict[str, Any]]:
+    async def list(self, office: Office, via: Via, *, audit: bool = True) -> list[dict[str, Any]]:
         records = await store.for_offices(self.redis, self.visible_ids(office))
-        await audit.record(self.redis, office_id=office.id, action="list", via=via, count=len(records))
+        if audit:
+            await self._audit_list(office, via, len(records))
         return records
+
+    async def _audit_list(self, office: Office, via: Via, count: int) -> None:
+        await audit.record(self.redis, office_id=office.id, action="list", via=via, count=count)
+
+    async def note_list_change(self, office: Office, escalation_ids: builtins.list[str]) -> None:
+        """Audit a polled list read when what it shows changed (a poll every few seconds is not news)."""
+        digest = hashlib.sha256("|".join(sorted(escalation_ids)).encode()).hexdigest()
+        previous = await self.redis.getset(f"{store.PREFIX}:console:last-list:{office.id}", digest)
+        if previous is None or store._text(previous) != digest:
+            await self._audit_list(office, "console", len(escalation_ids))
+
+    async def note(self, office: Office, action: Literal["sign_in", "sign_out"]) -> None:
+        await audit.record(self.redis, office_id=office.id, action=action, via="console")
 
     async def read(self, office: Office, escalation_id: str, via: Via) -> dict[str, Any] | None:
         """The escalation with its deliveries, revisions and acknowledgement history; None if not visible."""
