@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench clean dashboards prometheus-tools
+.PHONY: install run demo test lint schemas bench clean dashboards system-deps
 
 install: $(STAMP)
 
@@ -21,16 +21,21 @@ run: install
 demo: install
 	$(PY) -m devstack demo
 
-test: install prometheus-tools
+test: install system-deps
 	$(PY) -m pytest
 
-# promtool and prometheus (Debian package `prometheus`) for tests/deploy: installed when missing
-# and we are root, else one line naming the package and a stop.
-prometheus-tools:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } || \
-	  { echo "waspada: make test needs promtool and prometheus: install the Debian package 'prometheus' (apt-get install prometheus)"; exit 1; }
+# System packages some tests drive for real: promtool and prometheus (Debian `prometheus`, for
+# tests/deploy) and chromium (for the console tests through Playwright, whose own browser
+# download does not work here). Installed when missing and we are root (as CI is); otherwise one
+# line naming the packages, and a stop: never a silent skip.
+SYSTEM_PKGS_MISSING = $(strip $(if $(shell command -v promtool && command -v prometheus),,prometheus) \
+                              $(if $(shell [ -x /usr/bin/chromium ] && echo y),,chromium))
+system-deps:
+	@missing="$(SYSTEM_PKGS_MISSING)"; [ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages: $$missing"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "waspada: make test needs the Debian packages: $$missing (apt-get install $$missing)" >&2; exit 1; fi
 
 dashboards: install
 	$(PY) -m deploy.grafana.build

@@ -1,6 +1,10 @@
 """Notify's Prometheus metrics (CONTRACT §7)."""
 
 from prometheus_client import Counter, Gauge, Histogram
+from redis.asyncio import Redis
+
+from schemas.escalation import Severity
+from services.notify import store
 
 NOTIFICATIONS = Counter(
     "waspada_notifications_total", "Notification deliveries, by channel type and outcome", ["channel", "outcome"]
@@ -21,3 +25,10 @@ UNACKNOWLEDGED = Gauge(
 DEADLETTERS = Counter(
     "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
 )
+
+
+async def refresh_unacknowledged(redis: Redis) -> None:
+    """Set the gauge from Redis, the one place every replica agrees on (and that survives restarts)."""
+    counts = await store.unacknowledged_by_severity(redis)
+    for severity in Severity:
+        UNACKNOWLEDGED.labels(severity.value).set(counts.get(severity.value, 0))

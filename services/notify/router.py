@@ -1,38 +1,106 @@
-"""From one escalation to the deliveries it calls for."""
+"""From one escalation (or one due acknowledgement timer) to the deliveries it calls for."""
 
-from datetime import UTC, datetime
+import asyncio
+import time
 
-import httpx
 from redis.asyncio import Redis
 
 from schemas.escalation import Escalation, Severity
 from services.common.logs import get_logger
-from services.notify import metrics, store
-from services.notify.delivery import deliver_webhook
-from services.notify.directory import Directory, Office, WebhookChannel
+from services.notify import store, timers
+from services.notify.chain import Chain, chain_for
+from services.notify.chain import stored as stored_chain
+from services.notify.delivery import Deliverer, Delivery, Outcome
+from services.notify.directory import Directory
+from services.notify.payload import Kind, Notice
+from services.notify.settings import NotifySettings
 
 log = get_logger("waspada.notify")
 
 
-def recipients(directory: Directory, escalation: Escalation) -> list[Office]:
-    """The Polres and the Kantor Imigrasi of the village; their parents too when CRITICAL."""
-    offices = directory.route(escalation.desa_code)
-    if escalation.severity is Severity.CRITICAL:
-        offices += [directory.office(o.parent) for o in offices if o.parent]
-    return [o for o in offices if escalation.severity.rank >= o.min_severity.rank]
+class Router:
+    """Decides who gets what, when; the Deliverer does the sending."""
 
+    def __init__(self, directory: Directory, redis: Redis, deliverer: Deliverer, settings: NotifySettings) -> None:
+        self.directory = directory
+        self.redis = redis
+        self.deliverer = deliverer
+        self.settings = settings
 
-async def handle(escalation: Escalation, directory: Directory, client: httpx.AsyncClient, redis: Redis) -> None:
-    """Record the escalation for the officer API, then deliver it to every recipient."""
-    await store.save(redis, escalation, [o.id for o in directory.route(escalation.desa_code)])
-    first = True
-    for office in recipients(directory, escalation):
-        for channel in office.channels:
-            if isinstance(channel, WebhookChannel):
-                ok = await deliver_webhook(client, redis, office, channel, escalation)
-                log.info("notify.delivery", escalation_id=escalation.escalation_id, office=office.id, ok=ok)
-                if ok and first and escalation.first_received_at:
-                    metrics.END_TO_END_SECONDS.observe(
-                        (datetime.now(UTC) - escalation.first_received_at).total_seconds()
-                    )
-                    first = False
+    def ack_within(self, escalation: Escalation) -> int:
+        return escalation.ack_within_s or self.settings.default_ack_within_s
+
+    def deliveries(self, escalation: Escalation, office_ids: tuple[str, ...], notice: Notice) -> list[Delivery]:
+        """One delivery per channel of every office taking this severity; offices no longer listed are skipped."""
+        found: list[Delivery] = []
+        for office_id in office_ids:
+            office = self.directory.get(office_id)
+            if office is None:
+                log.warning("notify.office_gone", office=office_id, escalation_id=escalation.escalation_id)
+                continue
+            if escalation.severity.rank < office.min_severity.rank:
+                continue
+            found += [Delivery(escalation, office, ch, i, notice) for i, ch in enumerate(office.channels)]
+        return found
+
+    def initial(self, escalation: Escalation, chain: Chain) -> list[Delivery]:
+        """At once: the offices of the village, the uncertain copies, and the parents when CRITICAL."""
+        plan: list[tuple[tuple[str, ...], Kind]] = [(chain.primary, "jurisdiction"), (chain.copies, "uncertain_copy")]
+        if escalation.severity is Severity.CRITICAL:
+            plan.append((chain.parents, "critical"))
+        return [d for ids, kind in plan for d in self.deliveries(escalation, ids, Notice(kind, 0, chain.uncertain))]
+
+    async def send(self, deliveries: list[Delivery]) -> list[Outcome]:
+        """Every delivery concurrently; returns once each is delivered or dead-lettered."""
+        return list(await asyncio.gather(*(self.deliverer.deliver(d) for d in deliveries)))
+
+    async def handle(self, escalation: Escalation) -> None:
+        """Store the revision, fix the chain, start the acknowledgement timer, deliver."""
+        chain = await chain_for(self.redis, self.directory, escalation)
+        await store.save(self.redis, escalation, chain.members(), uncertain=chain.uncertain)
+        record = await store.get(self.redis, escalation.escalation_id)
+        is_open = record is not None and record["status"] == "open"
+        newest = escalation.revision >= await store.latest_revision(self.redis, escalation.incident_id)
+        if is_open and newest and escalation.severity.rank >= Severity.MEDIUM.rank:
+            await store.mark_unacknowledged(self.redis, escalation)
+        if is_open and escalation.severity.rank >= Severity.HIGH.rank:
+            due = time.time() + self.ack_within(escalation)
+            await timers.schedule(self.redis, escalation.escalation_id, 1, due)
+        outcomes = await self.send(self.initial(escalation, chain))
+        log.info(
+            "notify.escalation_handled",
+            escalation_id=escalation.escalation_id,
+            severity=escalation.severity.value,
+            offices=chain.members(),
+            outcomes=[o.value for o in outcomes],
+        )
+
+    async def escalate(self, escalation_id: str, step: int) -> None:
+        """A due acknowledgement timer: page the parents again unless acknowledged, resolved or superseded."""
+        record = await store.get(self.redis, escalation_id)
+        live = record is not None and record["status"] == "open"
+        if live and record is not None:
+            live = record["revision"] >= await store.latest_revision(self.redis, record["incident_id"])
+        if not live or record is None:
+            await timers.advance(self.redis, escalation_id, step, None)
+            return
+        escalation = Escalation.model_validate(record)
+        chain = await stored_chain(self.redis, escalation.incident_id)
+        parents = chain.parents if chain else ()
+        notice = Notice("unacknowledged", step, chain.uncertain if chain else False)
+        outcomes = await self.send(self.deliveries(escalation, parents, notice))
+        log.info("notify.unacknowledged", escalation_id=escalation_id, step=step, outcomes=[o.value for o in outcomes])
+        next_due = time.time() + self.ack_within(escalation) if step < self.settings.escalation_repeats else None
+        await timers.advance(self.redis, escalation_id, step, next_due)
+
+    async def run_timers(self) -> None:
+        """Poll the due timers until cancelled."""
+        while True:
+            try:
+                due = await timers.claim(self.redis, self.settings.timer_lease_s)
+                await asyncio.gather(*(self.escalate(e, s) for e, s in due))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep the loop alive; the lease brings the timer back
+                log.exception("notify.timer_error")
+            await asyncio.sleep(self.settings.timer_poll_s)

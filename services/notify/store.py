@@ -1,57 +1,149 @@
-"""Escalations as officers see them, kept in Valkey/Redis: status, acknowledgement, resolution."""
+"""Escalations as officers see them, kept in Valkey/Redis: record, status, revisions, deliveries.
+
+The escalation body is written once (SET NX) and never changes; the status lives in its own
+hash and changes only through small Lua scripts, so two officers acknowledging at the same
+moment (or two notify replicas) cannot overwrite each other. Everything is in Redis so that any
+replica can answer for any escalation and a restart loses nothing.
+"""
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 
 from schemas.escalation import Escalation
 
 PREFIX = "waspada:notify"
+Status = Literal["open", "acknowledged", "resolved"]
+STATUS_FIELDS = ("status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")
+
+_ACK = """
+if redis.call('HGET', KEYS[1], 'status') == 'open' then
+  redis.call('HSET', KEYS[1], 'status', 'acknowledged', 'acknowledged_at', ARGV[1], 'acknowledged_by', ARGV[2])
+  return 1
+end
+return 0
+"""
+_RESOLVE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == false or status == 'resolved' then return 0 end
+if status == 'open' then
+  redis.call('HSET', KEYS[1], 'acknowledged_at', ARGV[1], 'acknowledged_by', ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolved_at', ARGV[1], 'resolved_by', ARGV[2])
+return 1
+"""
 
 
-async def save(redis: Redis, escalation: Escalation, office_ids: list[str]) -> None:
-    """Store a revision (idempotently) and index it under every office that holds jurisdiction."""
-    key = f"{PREFIX}:escalation:{escalation.escalation_id}"
+def _key(*parts: str) -> str:
+    return ":".join((PREFIX, *parts))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def save(redis: Redis, escalation: Escalation, office_ids: list[str], *, uncertain: bool = False) -> bool:
+    """Store a revision (idempotently) and index it under every office of its chain; True when new."""
     record = {
-        **escalation.model_dump(mode="json"),
-        "status": "open",
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "resolved_at": None,
+        **escalation.model_dump(mode="json", exclude={"first_received_at"}),
         "offices": office_ids,
+        "jurisdiction_uncertain": uncertain,
     }
-    if await redis.set(key, json.dumps(record), nx=True):
-        score = escalation.created_at.timestamp()
+    eid = escalation.escalation_id
+    if not await redis.set(_key("escalation", eid), json.dumps(record), nx=True):
+        return False
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hsetnx(_key("status", eid), "status", "open")
+        pipe.zadd(_key("incident", escalation.incident_id, "revisions"), {eid: escalation.revision})
         for office_id in office_ids:
-            await redis.zadd(f"{PREFIX}:office:{office_id}", {escalation.escalation_id: score})
+            pipe.zadd(_key("office", office_id), {eid: escalation.created_at.timestamp()})
+        await pipe.execute()
+    return True
+
+
+async def _status(redis: Redis, escalation_id: str) -> dict[str, Any]:
+    raw = await redis.hgetall(_key("status", escalation_id))
+    found = {_text(k): _text(v) for k, v in raw.items()}
+    return {name: found.get(name) for name in STATUS_FIELDS} | {"status": found.get("status", "open")}
 
 
 async def get(redis: Redis, escalation_id: str) -> dict[str, Any] | None:
-    raw = await redis.get(f"{PREFIX}:escalation:{escalation_id}")
-    return json.loads(raw) if raw else None
+    """The escalation with its current status, or None."""
+    raw = await redis.get(_key("escalation", escalation_id))
+    if raw is None:
+        return None
+    record: dict[str, Any] = json.loads(raw)
+    return record | await _status(redis, escalation_id)
+
+
+async def latest_revision(redis: Redis, incident_id: str) -> int:
+    top = await redis.zrange(_key("incident", incident_id, "revisions"), -1, -1, withscores=True)
+    return int(top[0][1]) if top else 0
+
+
+async def revisions(redis: Redis, incident_id: str) -> list[dict[str, Any]]:
+    """Every stored revision of an incident, oldest first (the console's timeline)."""
+    ids = await redis.zrange(_key("incident", incident_id, "revisions"), 0, -1)
+    records = [await get(redis, _text(i)) for i in ids]
+    return [r for r in records if r]
 
 
 async def for_offices(redis: Redis, office_ids: list[str]) -> list[dict[str, Any]]:
+    """Every escalation indexed under any of ``office_ids``, newest first."""
     ids: set[str] = set()
     for office_id in office_ids:
-        members = await redis.zrange(f"{PREFIX}:office:{office_id}", 0, -1)
-        ids.update(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        ids.update(_text(m) for m in await redis.zrange(_key("office", office_id), 0, -1))
     records = [await get(redis, i) for i in ids]
     return sorted((r for r in records if r), key=lambda r: r["created_at"], reverse=True)
 
 
-async def set_status(redis: Redis, escalation_id: str, status: str, office_id: str) -> dict[str, Any] | None:
-    record = await get(redis, escalation_id)
-    if record is None:
-        return None
-    now = datetime.now(UTC).isoformat()
-    if status == "acknowledged" and record["status"] == "open":
-        record.update(status="acknowledged", acknowledged_at=now, acknowledged_by=office_id)
-    elif status == "resolved" and record["status"] != "resolved":
-        record.update(status="resolved", resolved_at=now)
-        record["acknowledged_at"] = record["acknowledged_at"] or now
-        record["acknowledged_by"] = record["acknowledged_by"] or office_id
-    await redis.set(f"{PREFIX}:escalation:{escalation_id}", json.dumps(record))
-    return record
+async def set_status(
+    redis: Redis, record: dict[str, Any], status: Literal["acknowledged", "resolved"], office_id: str
+) -> dict[str, Any]:
+    """Acknowledge or resolve ``record`` and every earlier revision of its incident; the updated record.
+
+    An acknowledgement of revision N covers revisions before it: the officer has seen the incident.
+    """
+    script = redis.register_script(_ACK if status == "acknowledged" else _RESOLVE)
+    at = now_iso()
+    for other in await revisions(redis, record["incident_id"]):
+        if other["revision"] <= record["revision"]:
+            await script(keys=[_key("status", other["escalation_id"])], args=[at, office_id])
+    return record | await _status(redis, record["escalation_id"])
+
+
+# -- deliveries, as the console shows them ----------------------------------------------------
+async def record_delivery(redis: Redis, escalation_id: str, delivery_id: str, entry: dict[str, Any]) -> None:
+    await redis.hset(_key("deliveries", escalation_id), delivery_id, json.dumps(entry))
+
+
+async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
+    raw = await redis.hgetall(_key("deliveries", escalation_id))
+    entries = [json.loads(v) for v in raw.values()]
+    return sorted(entries, key=lambda e: (e.get("step", 0), e.get("at", "")))
+
+
+# -- the unacknowledged gauge, kept in Redis so it survives restarts and agrees across replicas
+async def mark_unacknowledged(redis: Redis, escalation: Escalation) -> None:
+    """The incident's newest revision is open: count it under its severity."""
+    await redis.hset(_key("unacked"), escalation.incident_id, f"{escalation.revision}|{escalation.severity.value}")
+
+
+async def clear_unacknowledged(redis: Redis, incident_id: str, up_to_revision: int) -> None:
+    raw = await redis.hget(_key("unacked"), incident_id)
+    if raw is not None and int(_text(raw).split("|")[0]) <= up_to_revision:
+        await redis.hdel(_key("unacked"), incident_id)
+
+
+async def unacknowledged_by_severity(redis: Redis) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in (await redis.hgetall(_key("unacked"))).values():
+        severity = _text(value).split("|")[1]
+        counts[severity] = counts.get(severity, 0) + 1
+    return counts

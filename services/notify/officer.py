@@ -1,0 +1,127 @@
+"""What an officer may see and do, shared by the officer API and the console.
+
+An office sees the escalations whose chain names it or one of the offices below it (a Polda
+its Polres, a Kanwil its Kanim); anything else does not exist for it (404, not 403, so ids of
+other jurisdictions cannot be probed). Every list, read, acknowledgement and resolution is
+written to the audit log.
+"""
+
+import builtins
+import hashlib
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+
+from services.notify import audit, store, timers
+from services.notify.directory import Directory, Office
+
+Via = Literal["api", "console"]
+
+
+class Conflict(Exception):
+    """The action does not apply to the escalation's status (acknowledging a resolved one)."""
+
+
+class Officers:
+    def __init__(self, directory: Directory, redis: Redis, repeats: int) -> None:
+        self.directory = directory
+        self.redis = redis
+        self.repeats = repeats
+
+    def visible_ids(self, office: Office) -> list[str]:
+        """The office itself and every office below it."""
+        return [office.id, *(o.id for o in self.directory.children(office.id))]
+
+    async def _find(self, office: Office, escalation_id: str) -> dict[str, Any] | None:
+        record = await store.get(self.redis, escalation_id)
+        if record is None or not set(record["offices"]) & set(self.visible_ids(office)):
+            return None
+        return record
+
+    async def list(self, office: Office, via: Via, *, audit: bool = True) -> list[dict[str, Any]]:
+        records = await store.for_offices(self.redis, self.visible_ids(office))
+        if audit:
+            await self._audit_list(office, via, len(records))
+        return records
+
+    async def _audit_list(self, office: Office, via: Via, count: int) -> None:
+        await audit.record(self.redis, office_id=office.id, action="list", via=via, count=count)
+
+    async def note_list_change(self, office: Office, escalation_ids: builtins.list[str]) -> None:
+        """Audit a polled list read when what it shows changed (a poll every few seconds is not news)."""
+        digest = hashlib.sha256("|".join(sorted(escalation_ids)).encode()).hexdigest()
+        previous = await self.redis.getset(f"{store.PREFIX}:console:last-list:{office.id}", digest)
+        if previous is None or store._text(previous) != digest:
+            await self._audit_list(office, "console", len(escalation_ids))
+
+    async def note(self, office: Office, action: Literal["sign_in", "sign_out"]) -> None:
+        await audit.record(self.redis, office_id=office.id, action=action, via="console")
+
+    async def read(self, office: Office, escalation_id: str, via: Via) -> dict[str, Any] | None:
+        """The escalation with its deliveries, revisions and acknowledgement history; None if not visible."""
+        record = await self._find(office, escalation_id)
+        if record is None:
+            return None
+        await audit.record(self.redis, office_id=office.id, action="read", via=via, escalation_id=escalation_id)
+        return record | await self.extras(record)
+
+    async def extras(self, record: dict[str, Any]) -> dict[str, Any]:
+        revisions = await store.revisions(self.redis, record["incident_id"])
+        return {
+            "deliveries": await store.deliveries(self.redis, record["escalation_id"]),
+            "history": await audit.for_incident(self.redis, record["incident_id"]),
+            "revisions": [
+                {
+                    k: r[k]
+                    for k in (
+                        "escalation_id",
+                        "revision",
+                        "severity",
+                        "score",
+                        "event_count",
+                        "event_types",
+                        "first_seen",
+                        "last_seen",
+                        "created_at",
+                    )
+                }
+                for r in revisions
+            ],
+        }
+
+    async def change(
+        self,
+        office: Office,
+        escalation_id: str,
+        action: Literal["acknowledge", "resolve"],
+        via: Via,
+        note: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Acknowledge or resolve; stops the acknowledgement timers; None if not visible."""
+        record = await self._find(office, escalation_id)
+        if record is None:
+            return None
+        if action == "acknowledge" and record["status"] == "resolved":
+            raise Conflict("already resolved")
+        status: Literal["acknowledged", "resolved"] = "acknowledged" if action == "acknowledge" else "resolved"
+        updated = await store.set_status(self.redis, record, status, office.id)
+        earlier = [
+            r["escalation_id"]
+            for r in await store.revisions(self.redis, record["incident_id"])
+            if r["revision"] <= record["revision"]
+        ]
+        await timers.cancel(self.redis, earlier, self.repeats)
+        await store.clear_unacknowledged(self.redis, record["incident_id"], record["revision"])
+        await audit.record(
+            self.redis,
+            office_id=office.id,
+            action=action,
+            via=via,
+            escalation_id=escalation_id,
+            incident_id=record["incident_id"],
+            note=note,
+        )
+        return updated
+
+    async def audit_log(self, office: Office) -> builtins.list[dict[str, Any]]:
+        return await audit.for_office(self.redis, self.visible_ids(office))
