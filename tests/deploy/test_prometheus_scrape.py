@@ -75,8 +75,10 @@ def test_rules_evaluate_and_the_dead_letter_alert_fires(
     assert len(rules) >= 9
     assert all(rule["health"] in {"ok", "unknown"} for rule in rules), [r for r in rules if r["health"] == "err"]
     state = {r["name"]: r["state"] for r in rules if r["type"] == "alerting"}
-    for name in ("WaspadaDeliveryFailures", "WaspadaCriticalUnacknowledged"):
-        assert state[name] == "inactive", f"{name} is {state[name]} on a healthy stack"
+    assert state["WaspadaDeliveryFailures"] == "inactive", "delivery failures on a healthy stack"
+    # the scenario's CRITICAL escalations are unacknowledged, so that alert may be pending, but its
+    # 30-minute `for` keeps it from firing within a test
+    assert state["WaspadaCriticalUnacknowledged"] in {"inactive", "pending"}
     xfail_if_broken(_triage_broken(stack))
 
     def firing() -> bool:
