@@ -40,9 +40,9 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
         return Decision("duplicate", None, replay=replay)
     at = epoch(event.occurred_at)
     state.high_water = max(state.high_water, at)
-    state.prune(policy)
     assessment = assess(policy, event)
     seen = _remember(policy, state, event, at, arrival)
+    state.prune(policy)
     if state.incident is None or at - state.incident.last_seen > policy.windows.incident_idle:
         state.incident = open_incident(event.desa_code, event)
     incident = state.incident

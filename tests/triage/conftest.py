@@ -1,0 +1,89 @@
+"""Fixtures of the triage tests: the shipped policy, event factories, a village to feed events to."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from schemas.events import InputEvent, event_adapter
+from services.common.settings import CONFIG_DIR
+from services.triage.decide import Decision, decide
+from services.triage.incidents import Arrival
+from services.triage.policy import Policy, load_policy
+from services.triage.state import VillageState
+
+LONTAR = "36.04.13.2007"
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+"""Ten days ago: tests can move forward in time without landing in the future."""
+
+
+def person(n: int) -> str:
+    """A well-formed pseudonym, distinct per ``n``."""
+    return f"psn_{n:032x}"
+
+
+def tip(**fields: Any) -> InputEvent:
+    body = {"type": "tip", "category": "other", "persons_involved": 1, "minors_involved": False, **fields}
+    return _event(body)
+
+
+def departure(**fields: Any) -> InputEvent:
+    body = {
+        "type": "departure_anomaly",
+        "checkpoint": "TPI-SOETTA",
+        "traveller": person(1),
+        "age": 27,
+        "sex": "F",
+        "declared_purpose": "tourism",
+        "destination_country": "MY",
+        "indicators": ["one_way_ticket"],
+        "action": "delayed",
+        **fields,
+    }
+    return _event(body)
+
+
+def sighting(**fields: Any) -> InputEvent:
+    body = {"type": "recruiter_sighting", "recruiter": person(900), "activity": [], "persons_approached": 0, **fields}
+    return _event(body)
+
+
+def _event(body: dict[str, Any]) -> InputEvent:
+    base = {"event_id": str(uuid.uuid4()), "occurred_at": NOW.isoformat(), "desa_code": LONTAR}
+    return event_adapter.validate_python({**base, **body})
+
+
+class Village:
+    """Feeds events to ``decide`` the way the agent does, keeping the state as serialised bytes."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.raw: bytes | None = None
+        self.published: list[bytes] = []
+
+    def feed(self, event: InputEvent, channel: str | None = None, at: datetime | None = None) -> Decision:
+        arrival = Arrival(record_time=at or NOW, channel=channel, received_at=None)
+        decision = decide(self.policy, VillageState.load(self.raw), event, arrival)
+        if decision.state is not None:
+            self.raw = decision.state.dump()
+        if decision.escalation is not None:
+            assert decision.state and decision.state.incident and decision.state.incident.last_escalation
+            self.published.append(decision.state.incident.last_escalation.encode())
+        if decision.replay is not None:
+            self.published.append(decision.replay)
+        return decision
+
+    @property
+    def state(self) -> VillageState:
+        return VillageState.load(self.raw)
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return load_policy(CONFIG_DIR / "policy.yaml")
+
+
+@pytest.fixture
+def village(policy: Policy) -> Village:
+    return Village(policy)
