@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from schemas.events import InputEvent, event_adapter
@@ -31,6 +31,7 @@ from services.triage.policy import Policy, load_policy
 from services.triage.settings import TriageSettings
 from services.triage.state import VillageState
 
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 TYPE_OF_TOPIC = {topic: kind for kind, topic in Topics.BY_EVENT_TYPE.items()}
 log = get_logger(__name__)
 
@@ -142,7 +143,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type; the exposition format is ASCII anyway
+        return web.bytes(generate_latest(), content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
@@ -176,7 +178,12 @@ def _arrival(message: Any) -> Arrival:
     if received_at is not None and received_at.tzinfo is None:
         received_at = None
     channel = headers.get("waspada-channel") or None
-    return Arrival(record_time=datetime.fromtimestamp(message.timestamp, UTC), channel=channel, received_at=received_at)
+    return Arrival(
+        record_time=datetime.fromtimestamp(message.timestamp, UTC),
+        channel=channel,
+        received_at=received_at,
+        position=f"{message.topic}:{message.partition}:{message.offset}",
+    )
 
 
 def _headers(raw: Any) -> dict[str, str]:

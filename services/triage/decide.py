@@ -25,7 +25,7 @@ class Decision:
     """The state to write back; None when nothing changed (a duplicate)."""
     escalation: Escalation | None = None
     replay: bytes | None = None
-    """A revision to send again unchanged: its trigger was replayed after a crash."""
+    """A revision to send again unchanged: its triggering record was read again after a crash."""
     assessment: Assessment | None = None
 
 
@@ -35,7 +35,12 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
     if event_id in state.ids():
         incident = state.incident
         replay = None
-        if incident is not None and incident.last_trigger == event_id and incident.last_escalation:
+        if (
+            incident is not None
+            and incident.last_escalation
+            and incident.last_trigger == event_id
+            and incident.last_position == arrival.position
+        ):  # the same record read again after a crash, not a copy via another path
             replay = incident.last_escalation.encode()
         return Decision("duplicate", None, replay=replay)
     at = epoch(event.occurred_at)
@@ -51,6 +56,7 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
         return Decision("recorded" if seen.signal else "merged", state, assessment=assessment)
     revision = escalation(incident, event.desa_code, policy, arrival)
     incident.last_trigger = event_id
+    incident.last_position = arrival.position
     incident.last_escalation = revision.model_dump_json()
     return Decision("escalated", state, escalation=revision, assessment=assessment)
 

@@ -28,6 +28,8 @@ class Arrival:
     record_time: datetime
     channel: str | None = None
     received_at: datetime | None = None
+    position: str | None = None
+    """``topic:partition:offset`` of the record: a crash replay re-reads the very same record."""
 
 
 def open_incident(desa_code: str, event: InputEvent) -> Incident:

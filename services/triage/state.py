@@ -67,6 +67,7 @@ class Incident:
     base_floor: int = 0
     base_reasons: list[list[Any]] = field(default_factory=list)
     last_trigger: str | None = None
+    last_position: str | None = None
     last_escalation: str | None = None
     """The JSON of the latest revision, re-sent unchanged if its trigger event is replayed."""
 

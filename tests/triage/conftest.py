@@ -1,11 +1,15 @@
 """Fixtures of the triage tests: the shipped policy, event factories, a village to feed events to."""
 
+import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devstack.stack import Stack
 from schemas.events import InputEvent, event_adapter
 from services.common.settings import CONFIG_DIR
 from services.triage.decide import Decision, decide
@@ -62,8 +66,10 @@ class Village:
         self.raw: bytes | None = None
         self.published: list[bytes] = []
 
-    def feed(self, event: InputEvent, channel: str | None = None, at: datetime | None = None) -> Decision:
-        arrival = Arrival(record_time=at or NOW, channel=channel, received_at=None)
+    def feed(
+        self, event: InputEvent, channel: str | None = None, at: datetime | None = None, position: str | None = None
+    ) -> Decision:
+        arrival = Arrival(record_time=at or NOW, channel=channel, received_at=None, position=position)
         decision = decide(self.policy, VillageState.load(self.raw), event, arrival)
         if decision.state is not None:
             self.raw = decision.state.dump()
@@ -87,3 +93,26 @@ def policy() -> Policy:
 @pytest.fixture
 def village(policy: Policy) -> Village:
     return Village(policy)
+
+
+def triage_only(workdir: Path) -> Stack:
+    """A stack with a broker of its own; triage needs no Valkey, so none is started."""
+    return Stack(workdir=workdir, redis_url="redis://127.0.0.1:1/0", extra_env={"WASPADA_TRIAGE_STALL_AFTER_S": "20"})
+
+
+@pytest.fixture(scope="module")
+def triage_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A broker of its own and one triage worker, shared by one test module."""
+    stack = triage_only(tmp_path_factory.mktemp("triage"))
+    stack.start_broker()
+    stack.start_service("triage")
+    yield stack
+    stack.stop()
+
+
+def event_body(kind: str, desa_code: str = LONTAR, **fields: Any) -> dict[str, Any]:
+    """A JSON body as a publisher would send it (the factories above, dumped)."""
+    factory = {"tip": tip, "departure_anomaly": departure, "recruiter_sighting": sighting}[kind]
+    event = factory(desa_code=desa_code, **fields)
+    body: dict[str, Any] = json.loads(event.model_dump_json())
+    return body

@@ -70,12 +70,14 @@ def test_created_at_is_the_triggering_record_time_not_the_clock(village: Village
 
 def test_replayed_trigger_resends_its_revision_unchanged(village: Village) -> None:
     trigger = departure(age=15)
-    village.feed(trigger)
-    decision = village.feed(trigger)  # the crash came after the state was written, before the send
+    village.feed(trigger, position="da:0:7")
+    decision = village.feed(trigger, position="da:0:7")  # crash after the state was written, before the send
     assert decision.outcome == "duplicate" and decision.replay == village.published[0]
+    copy = village.feed(trigger, position="da:0:9")  # the same event through another path
+    assert copy.outcome == "duplicate" and copy.replay is None
     other = tip(description="biasa")
-    village.feed(other)
-    assert village.feed(other).replay is None, "only the trigger of the latest revision is re-sent"
+    village.feed(other, position="tips:0:1")
+    assert village.feed(other, position="tips:0:1").replay is None, "only the trigger of the latest revision"
 
 
 def test_an_idle_incident_closes_and_the_next_event_opens_a_new_one(village: Village) -> None:
