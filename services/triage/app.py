@@ -73,10 +73,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     by_kind = {kind: app.topic(name, partitions=PARTITIONS, **raw) for kind, name in Topics.BY_EVENT_TYPE.items()}
     escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
-    raw_schema: faust.Schema[bytes, bytes] = faust.Schema(
-        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
-    villages = app.Table("villages", default=None, partitions=PARTITIONS, schema=raw_schema)
+    # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
+    villages = app.Table("villages", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import Topics
 
@@ -69,18 +68,19 @@ def consumed_everything(bootstrap: str, group: str, topics: Sequence[str] = Topi
     """True once ``group`` has committed the end offset of every partition of ``topics``."""
 
     async def run() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        await admin.start()
+        # a consumer that names the group but never subscribes: it reads the group's offsets, never joins
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
             await consumer.topics()
-            committed = await admin.list_consumer_group_offsets(group)
             partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or set()]
             ends = await consumer.end_offsets(partitions)
-            return all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in partitions)
+            for tp in partitions:
+                committed = await consumer.committed(tp)
+                if ends[tp] and (committed is None or committed < ends[tp]):
+                    return False
+            return True
         finally:
             await consumer.stop()
-            await admin.close()
 
     return asyncio.run(run())
