@@ -20,6 +20,7 @@ from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from schemas.events import InputEvent, event_adapter
+from schemas.regions import region_table
 from schemas.topics import PARTITIONS, Topics
 from services.common.logs import get_logger
 from services.common.pseudonym import pseudonymise
@@ -48,6 +49,7 @@ class Rejected(Exception):
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
     """A Faust app bound to the settings' Kafka, with the agent, the village table and the web views."""
     policy = policy or load_policy(settings.policy)
+    region_table()  # load the 83,000 villages now, not inside the first event
     key = settings.pseudonym_key.get_secret_value().encode()
     app = faust.App(
         settings.triage_app_id,
@@ -90,13 +92,14 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         await (await dead.send(key=message.key, value=body))
 
     async def publish(decision: Decision, desa_key: bytes) -> None:
-        if decision.escalation is not None and decision.state is not None and decision.state.incident:
+        if decision.escalation is not None and decision.body is not None:
             await app.producer.flush()  # the state that names this revision is durable first
-            body = decision.state.incident.last_escalation or decision.escalation.model_dump_json()
-            await (await escalations.send(key=desa_key, value=body.encode()))
+            # acknowledged before the next event: only the latest revision can be missing after a
+            # crash, and its trigger, read again, re-sends it from the state (decide)
+            await (await escalations.send(key=desa_key, value=decision.body))
             metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
         elif decision.replay is not None:
-            await (await escalations.send(key=desa_key, value=decision.replay))
+            await escalations.send(key=desa_key, value=decision.replay)
             metrics.REPLAYED.inc()
 
     async def handle(message: Any) -> str:

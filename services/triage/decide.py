@@ -15,7 +15,7 @@ from services.triage.dedup import comparable_text, near_duplicates, person_of
 from services.triage.incidents import Arrival, escalation, fold, open_incident
 from services.triage.policy import Policy
 from services.triage.rules import Assessment, assess
-from services.triage.state import Seen, VillageState, epoch
+from services.triage.state import Seen, VillageState, epoch, short
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,8 @@ class Decision:
     state: VillageState | None
     """The state to write back; None when nothing changed (a duplicate)."""
     escalation: Escalation | None = None
+    body: bytes | None = None
+    """The revision's exact bytes, as stored in the state."""
     replay: bytes | None = None
     """A revision to send again unchanged: its triggering record was read again after a crash."""
     assessment: Assessment | None = None
@@ -33,16 +35,9 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
     """Deduplicate, score and fold ``event`` into its village's incident."""
     event_id = str(event.event_id)
     if event_id in state.ids():
-        incident = state.incident
-        replay = None
-        if (
-            incident is not None
-            and incident.last_escalation
-            and incident.last_trigger == event_id
-            and incident.last_position == arrival.position
-        ):  # the same record read again after a crash, not a copy via another path
-            replay = incident.last_escalation.encode()
-        return Decision("duplicate", None, replay=replay)
+        # the same record read again after a crash (not a copy via another path): send its revision again
+        body = state.incident.published_by(event_id, arrival.position) if state.incident else None
+        return Decision("duplicate", None, replay=body.encode() if body else None)
     at = epoch(event.occurred_at)
     state.high_water = max(state.high_water, at)
     assessment = assess(policy, event)
@@ -55,15 +50,16 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
     if not fold(incident, event, assessment, found, arrival):
         return Decision("recorded" if seen.signal else "merged", state, assessment=assessment)
     revision = escalation(incident, event.desa_code, policy, arrival)
-    incident.last_trigger = event_id
-    incident.last_position = arrival.position
-    incident.last_escalation = revision.model_dump_json()
-    return Decision("escalated", state, escalation=revision, assessment=assessment)
+    body = revision.model_dump_json()
+    # only the latest revision is kept: the agent awaits each revision's acknowledgement before the next event
+    incident.published = [[event_id, arrival.position, body]]
+    return Decision("escalated", state, escalation=revision, body=body.encode(), assessment=assessment)
 
 
 def _remember(policy: Policy, state: VillageState, event: InputEvent, at: float, arrival: Arrival) -> Seen:
     text = comparable_text(event)
-    person = person_of(event)
+    person = short(person_of(event))
+    event_id = str(event.event_id)
     window = policy.windows.near_duplicate
     merged = any(
         entry.kind == event.type
@@ -73,7 +69,7 @@ def _remember(policy: Policy, state: VillageState, event: InputEvent, at: float,
         and near_duplicates(entry.text, text, policy.near_duplicate.min_similarity)
         for entry in state.seen
     )
-    reporter = event.reporter if isinstance(event.reporter, str) else None
-    seen = Seen(str(event.event_id), at, event.type, person, arrival.channel, reporter, text, not merged)
+    reporter = short(event.reporter) if isinstance(event.reporter, str) else None
+    seen = Seen(event_id, at, event.type, person, arrival.channel, reporter, text, not merged)
     state.seen = [*state.seen, seen]
     return seen

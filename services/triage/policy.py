@@ -93,7 +93,7 @@ class Condition(_Strict):
             "matches", "is_null", "between_dates",
         )  # fmt: skip
 
-    @property
+    @cached_property
     def operator(self) -> str:
         return next(name for name in self.operators() if getattr(self, name) is not None)
 
@@ -214,7 +214,12 @@ class Policy(_Strict):
         return self
 
     def rules_for(self, kind: str) -> list[Rule]:
-        return [rule for rule in self.rules if kind in rule.events]
+        """The rules of one event type, cheap conditions first is the author's job (policy order kept)."""
+        return self._by_kind.get(kind, [])
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Rule]]:
+        return {kind: [rule for rule in self.rules if kind in rule.events] for kind in MODELS}
 
     def ack_within_s(self, severity: Severity) -> int | None:
         """The acknowledgement time of a severity (None for LOW and MEDIUM)."""

@@ -24,9 +24,7 @@ class Assessment:
 
 def holds(condition: Condition, event: InputEvent) -> bool:
     """True when ``event`` meets ``condition`` (a missing value meets only ``is_null: true``)."""
-    value = getattr(event, condition.field, None)
-    test = _TESTS[condition.operator]
-    return bool(test(condition, value))
+    return bool(_TESTS[condition.operator](condition, getattr(event, condition.field, None)))
 
 
 def _compare(value: Any, limit: float | None, op: str) -> bool:

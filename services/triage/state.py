@@ -17,6 +17,11 @@ from schemas.escalation import Reason, Severity
 from services.triage.policy import Policy
 
 
+def short(pseudonym: str | None) -> str | None:
+    """64 bits of a ``psn_`` pseudonym: plenty to tell people apart within one village, and a smaller state."""
+    return pseudonym[-16:] if pseudonym else None
+
+
 def epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -66,10 +71,15 @@ class Incident:
     base_score: int = 0
     base_floor: int = 0
     base_reasons: list[list[Any]] = field(default_factory=list)
-    last_trigger: str | None = None
-    last_position: str | None = None
-    last_escalation: str | None = None
-    """The JSON of the latest revision, re-sent unchanged if its trigger event is replayed."""
+    published: list[list[str | None]] = field(default_factory=list)
+    """``[event_id, record position, JSON]`` of the latest revision, re-sent byte for byte when its
+    triggering record is read again after a crash (earlier revisions were acknowledged already)."""
+
+    def published_by(self, event_id: str, position: str | None) -> str | None:
+        for trigger, at, body in self.published:
+            if trigger == event_id and at == position:
+                return body
+        return None
 
     def reason_models(self) -> list[Reason]:
         return [Reason(rule=r[0], weight=r[1], detail=r[2]) for r in self.reasons]

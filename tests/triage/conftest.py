@@ -73,9 +73,8 @@ class Village:
         decision = decide(self.policy, VillageState.load(self.raw), event, arrival)
         if decision.state is not None:
             self.raw = decision.state.dump()
-        if decision.escalation is not None:
-            assert decision.state and decision.state.incident and decision.state.incident.last_escalation
-            self.published.append(decision.state.incident.last_escalation.encode())
+        if decision.body is not None:
+            self.published.append(decision.body)
         if decision.replay is not None:
             self.published.append(decision.replay)
         return decision

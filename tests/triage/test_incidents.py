@@ -77,7 +77,7 @@ def test_replayed_trigger_resends_its_revision_unchanged(village: Village) -> No
     assert copy.outcome == "duplicate" and copy.replay is None
     other = tip(description="biasa")
     village.feed(other, position="tips:0:1")
-    assert village.feed(other, position="tips:0:1").replay is None, "only the trigger of the latest revision"
+    assert village.feed(other, position="tips:0:1").replay is None, "only triggers of revisions are re-sent"
 
 
 def test_an_idle_incident_closes_and_the_next_event_opens_a_new_one(village: Village) -> None:
@@ -111,3 +111,12 @@ def test_state_round_trips_through_bytes(village: Village) -> None:
     village.feed(sighting(activity=["door_to_door"], description="x"), channel="c")
     state = village.state
     assert VillageState.load(state.dump()) == state
+
+
+def test_only_the_latest_revision_is_kept_for_resending(village: Village) -> None:
+    medium = tip(category="online_scam_job", destination_country="KH")
+    high = departure(age=15)
+    village.feed(medium, position="tips:1:4")
+    village.feed(high, position="da:1:9")
+    assert village.feed(high, position="da:1:9").replay == village.published[1]
+    assert village.feed(medium, position="tips:1:4").replay is None, "acknowledged before the next event"
