@@ -1,30 +1,56 @@
-"""The Faust application: input topics → validate → dedup → score → incident → escalation.
+"""The Faust application: input topics → validate → pseudonymise → dedup → score → incident → escalation.
 
 Source topics carry raw bytes (``value_serializer="raw"``): we decode and validate ourselves so
-that a poison message becomes a dead-letter record instead of crashing the agent.
+that a poison message becomes a dead-letter record instead of crashing the agent. The agent runs
+with concurrency 1 (it writes a table) and keeps one table value per village.
+
+Ordering that makes a crash safe (at-least-once, no transactions on the embedded broker):
+the village state is written, the producer is flushed (the state is durable), and only then is
+the revision sent and its acknowledgement awaited. So a revision that reached the topic is always
+in the recovered state; if it did not, the replayed trigger finds its state and sends the stored
+revision again, byte for byte. No revision number is ever reused for different content, and none
+is skipped.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import generate_latest
 from pydantic import ValidationError
 
-from schemas.events import DepartureAnomaly, RecruiterSighting, Tip, event_adapter
+from schemas.events import InputEvent, event_adapter
+from schemas.regions import region_table
 from schemas.topics import PARTITIONS, Topics
-from services.triage import deadletter
-from services.triage.incidents import Incident
-from services.triage.scoring import score_event
+from services.common.logs import get_logger
+from services.common.pseudonym import pseudonymise
+from services.triage import deadletter, metrics
+from services.triage.decide import Decision, decide
+from services.triage.health import Watchdog
+from services.triage.incidents import Arrival
+from services.triage.policy import Policy, load_policy
 from services.triage.settings import TriageSettings
+from services.triage.state import VillageState
 
-EVENTS = Counter("waspada_triage_events_total", "Events triaged, by type and outcome", ["type", "outcome"])
-ESCALATIONS = Counter("waspada_escalations_total", "Escalation revisions published, by severity", ["severity"])
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 TYPE_OF_TOPIC = {topic: kind for kind, topic in Topics.BY_EVENT_TYPE.items()}
+log = get_logger(__name__)
 
 
-def build_app(settings: TriageSettings) -> faust.App:
-    """A Faust app bound to the settings' Kafka, with the agent and the tables."""
+class Rejected(Exception):
+    """A message triage cannot take; ``reason`` labels the dead-letter record and the metric."""
+
+    def __init__(self, reason: str, cause: Exception) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
+    """A Faust app bound to the settings' Kafka, with the agent, the village table and the web views."""
+    policy = policy or load_policy(settings.policy)
+    region_table()  # load the 83,000 villages now, not inside the first event
+    key = settings.pseudonym_key.get_secret_value().encode()
     app = faust.App(
         settings.triage_app_id,
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
@@ -37,105 +63,167 @@ def build_app(settings: TriageSettings) -> faust.App:
         web_host=settings.triage_host,
         web_bind=settings.triage_host,
         web_in_thread=False,
+        web_tables_enabled=False,  # the table views would expose village state
         datadir=str(settings.triage_data_dir),
         producer_acks=-1,
         producer_enable_idempotence=settings.kafka_idempotent_producer,
         processing_guarantee="at_least_once",
         topic_allow_declare=True,
     )
-    source = app.topic(
-        *Topics.INPUTS,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=PARTITIONS,
-    )
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    source = app.topic(*Topics.INPUTS, partitions=PARTITIONS, **raw)
+    by_kind = {kind: app.topic(name, partitions=PARTITIONS, **raw) for kind, name in Topics.BY_EVENT_TYPE.items()}
     escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
-    seen = app.Table("seen-events", default=None, partitions=PARTITIONS)
-    incidents = app.Table("incidents", default=None, partitions=PARTITIONS)
+    # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
+    villages = app.Table("villages", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes)
+    watchdog = Watchdog(settings.triage_stall_after_s)
+    progress: dict[Any, int] = {}
 
     async def to_deadletter(message: Any, reason: str, exc: Exception) -> None:
-        await dead.send(
-            key=message.key,
-            value=deadletter.record(
-                stage="triage",
-                reason=reason,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                errors=_errors(exc),
-            ),
+        body = deadletter.record(
+            stage="triage",
+            reason=reason,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            errors=_errors(exc),
         )
+        await (await dead.send(key=message.key, value=body))
+
+    async def publish(decision: Decision, desa_key: bytes) -> None:
+        if decision.escalation is not None and decision.body is not None:
+            await app.producer.flush()  # the state that names this revision is durable first
+            # acknowledged before the next event: only the latest revision can be missing after a
+            # crash, and its trigger, read again, re-sends it from the state (decide)
+            await (await escalations.send(key=desa_key, value=decision.body))
+            metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
+        elif decision.replay is not None:
+            await escalations.send(key=desa_key, value=decision.replay)
+            metrics.REPLAYED.inc()
 
     async def handle(message: Any) -> str:
-        kind = TYPE_OF_TOPIC.get(message.topic, "unknown")
-        try:
-            parsed = event_adapter.validate_json(message.value)
-            if parsed.type != kind:
-                raise ValueError(f"a {parsed.type} on the {message.topic} topic")
-        except (ValidationError, ValueError) as exc:
-            await to_deadletter(message, "invalid", exc)
-            return "invalid"
-        if seen.get(str(parsed.event_id)) is not None:
-            return "duplicate"
-        seen[str(parsed.event_id)] = True
-        return await _apply(parsed, _received_at(message.headers), incidents, escalations)
+        event = _parse(message)
+        desa_key = event.desa_code.encode()
+        if message.key != desa_key:  # keyed wrongly by a direct publisher: re-key, never drop
+            await (await by_kind[event.type].send(key=desa_key, value=message.value, headers=message.headers))
+            return "rekeyed"
+        if event.has_clear_identifiers():
+            event = pseudonymise(event, key)
+            metrics.PSEUDONYMISED.labels(event.type).inc()
+        state = VillageState.load(villages.get(desa_key))
+        decision = decide(policy, state, event, _arrival(message))
+        if decision.state is not None:
+            villages[desa_key] = decision.state.dump()  # re-assigned every time, never mutated in place
+        if decision.assessment is not None:
+            metrics.SCORES.observe(decision.assessment.score)
+        await publish(decision, desa_key)
+        return decision.outcome
 
-    @app.agent(source)
+    @app.agent(source, concurrency=1)
     async def triage(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            message = event.message
+        async for item in stream.events():
+            message = item.message
             try:
                 outcome = await handle(message)
+            except Rejected as exc:
+                await to_deadletter(message, exc.reason, exc.cause)
+                outcome = "invalid"
             except Exception as exc:  # a bug must not stop the stream: park the message, go on
+                log.error("triage_failed", error=type(exc).__name__, topic=message.topic, offset=message.offset)
                 await to_deadletter(message, "processing_error", exc)
                 outcome = "error"
-            EVENTS.labels(TYPE_OF_TOPIC.get(message.topic, "unknown"), outcome).inc()
+            metrics.EVENTS.labels(TYPE_OF_TOPIC.get(message.topic, "unknown"), outcome).inc()
+            progress[message.tp] = message.offset + 1
+            watchdog.progressed()
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def measure_lag() -> None:
+        watchdog.observe_lag(_lag(app, progress))
+        metrics.STALLED.set(0 if watchdog.healthy() else 1)
 
     @app.page("/metrics")
-    async def metrics(web: Any, request: Any) -> Any:
-        # aiohttp refuses a charset inside content_type: pass the bare media type
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+    async def metrics_page(web: Any, request: Any) -> Any:
+        # aiohttp refuses a charset inside content_type; the exposition format is ASCII anyway
+        return web.bytes(generate_latest(), content_type=METRICS_CONTENT_TYPE)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
+        body = {"lag": watchdog.lag, "stalled_for_s": round(watchdog.stalled_for(), 1)}
+        if watchdog.healthy():
+            return web.json({"status": "ok", **body})
+        return web.json({"status": "stalled", **body}, status=503)
 
     return app
 
 
-async def _apply(
-    event: Tip | DepartureAnomaly | RecruiterSighting,
-    received_at: datetime | None,
-    incidents: Any,
-    escalations: faust.TopicT,
-) -> str:
-    """Fold the event into its village's incident; publish a revision when severity rose."""
-    stored = incidents.get(event.desa_code)
-    incident = Incident.model_validate(stored) if stored else Incident.open(event.desa_code, event.occurred_at)
-    rose = incident.add(event.type, event.occurred_at, score_event(event), received_at)
-    incidents[event.desa_code] = incident.to_table()
-    if not rose:
-        return "recorded"
-    escalation = incident.escalation()
-    await escalations.send(key=event.desa_code.encode(), value=escalation.model_dump_json().encode())
-    ESCALATIONS.labels(escalation.severity.value).inc()
-    return "escalated"
+def _parse(message: Any) -> InputEvent:
+    kind = TYPE_OF_TOPIC.get(message.topic, "unknown")
+    try:
+        event = event_adapter.validate_json(message.value or b"")
+    except ValidationError as exc:
+        unparseable = any(e["type"] == "json_invalid" for e in exc.errors())
+        raise Rejected("unparseable" if unparseable else "invalid", exc) from None
+    if event.type != kind:
+        raise Rejected("wrong_topic", ValueError(f"a {event.type} on the {message.topic} topic"))
+    return event
 
 
-def _received_at(headers: Any) -> datetime | None:
-    for name, value in headers.items() if isinstance(headers, dict) else headers or []:
-        if name == "waspada-received-at":
-            return datetime.fromisoformat(value.decode())
-    return None
+def _arrival(message: Any) -> Arrival:
+    headers = _headers(message.headers)
+    received = headers.get("waspada-received-at")
+    try:
+        received_at = datetime.fromisoformat(received) if received else None
+    except ValueError:
+        received_at = None
+    if received_at is not None and received_at.tzinfo is None:
+        received_at = None
+    channel = headers.get("waspada-channel") or None
+    return Arrival(
+        record_time=datetime.fromtimestamp(message.timestamp, UTC),
+        channel=channel,
+        received_at=received_at,
+        position=f"{message.topic}:{message.partition}:{message.offset}",
+    )
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    pairs = raw.items() if isinstance(raw, dict) else raw or []
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        if isinstance(value, bytes):
+            out[name] = value.decode(errors="replace")[:128]
+    return out
+
+
+def _lag(app: faust.App, progress: dict[Any, int]) -> int:
+    total = 0
+    per_topic: dict[str, int] = dict.fromkeys(Topics.INPUTS, 0)
+    consumer = app.consumer
+    for tp in consumer.assignment():
+        if tp.topic not in per_topic:
+            continue
+        try:
+            high = consumer.highwater(tp)
+        except Exception:  # no fetch yet for this partition
+            continue
+        done = progress.get(tp)
+        if done is None:  # nothing processed here yet: measure from the committed offset
+            done = getattr(consumer, "_committed_offset", {}).get(tp) or 0
+        if high is None:
+            continue
+        lag = max(0, int(high) - done)
+        per_topic[tp.topic] += lag
+        total += lag
+    for topic, value in per_topic.items():
+        metrics.LAG.labels(topic).set(value)
+    return total
 
 
 def _errors(exc: Exception) -> list[dict[str, Any]]:
     if isinstance(exc, ValidationError):
         return [
             {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_input=False)
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
         ]
-    return [{"loc": [], "msg": str(exc), "type": "value_error"}]
+    return [{"loc": [], "msg": str(exc)[:300], "type": "value_error"}]

@@ -1,76 +1,113 @@
-"""An incident: the related events of one village, and when it should publish a new revision."""
+"""Folding an event into its village's incident, and the Escalation revision it may cause.
+
+An incident scores its worst single event plus the cross-signal rules that hold; its score never
+falls, so severity only rises and a revision is published exactly when it does. Ids are
+uuid5 of stable inputs (the opening event, the revision number) and ``created_at`` is the Kafka
+timestamp of the triggering record: a replay rebuilds byte-identical revisions.
+"""
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
-
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+from datetime import datetime
 
 from schemas.escalation import Escalation, Reason, Severity, severity_for_score
+from schemas.events import InputEvent
 from schemas.regions import region_table
+from services.triage.correlate import Correlated
+from services.triage.policy import Policy
+from services.triage.rules import Assessment, ordered_categories
+from services.triage.state import Incident, epoch, from_epoch
 
 ESCALATION_NAMESPACE = uuid.UUID("6f2b7c1e-5b7a-4c1e-9d51-8f5e0c3a2b10")
 
 
-class Incident(BaseModel):
-    """State kept per village in a Faust table (stored as a plain dict)."""
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Transport facts about a message: deterministic across replays (read from the record)."""
 
-    incident_id: str
-    desa_code: str
-    revision: int = 0
-    score: int = 0
-    severity: Severity = Severity.LOW
-    reasons: list[Reason] = Field(default_factory=list)
-    event_count: int = 0
-    event_types: dict[str, int] = Field(default_factory=dict)
-    first_seen: datetime
-    last_seen: datetime
-    first_received_at: datetime | None = None
+    record_time: datetime
+    channel: str | None = None
+    received_at: datetime | None = None
+    position: str | None = None
+    """``topic:partition:offset`` of the record: a crash replay re-reads the very same record."""
 
-    @classmethod
-    def open(cls, desa_code: str, at: datetime) -> "Incident":
-        incident_id = str(uuid.uuid5(ESCALATION_NAMESPACE, f"incident:{desa_code}:{at.isoformat()}"))
-        return cls(incident_id=incident_id, desa_code=desa_code, first_seen=at, last_seen=at)
 
-    def add(self, event_type: str, occurred_at: datetime, reasons: list[Reason], received_at: datetime | None) -> bool:
-        """Count one event in; True when the severity rose to MEDIUM or above (a new revision)."""
-        self.event_count += 1
-        self.event_types[event_type] = self.event_types.get(event_type, 0) + 1
-        self.first_seen = min(self.first_seen, occurred_at)
-        self.last_seen = max(self.last_seen, occurred_at)
-        if received_at and not self.first_received_at:
-            self.first_received_at = received_at
-        self.reasons = [*self.reasons, *reasons]
-        self.score = min(100, sum(r.weight for r in self.reasons))
-        severity = severity_for_score(self.score)
-        rose = severity.rank > self.severity.rank and severity.rank >= Severity.MEDIUM.rank
-        self.severity = max(self.severity, severity, key=lambda s: s.rank)
-        if rose:
-            self.revision += 1
-        return rose
+def open_incident(desa_code: str, event: InputEvent) -> Incident:
+    """A new incident, named after the village and the event that opened it."""
+    incident_id = str(uuid.uuid5(ESCALATION_NAMESPACE, f"incident:{desa_code}:{event.event_id}"))
+    at = epoch(event.occurred_at)
+    return Incident(incident_id=incident_id, opened_by=str(event.event_id), first_seen=at, last_seen=at)
 
-    def escalation(self) -> Escalation:
-        """The revision to publish; its id is a function of incident and revision only."""
-        region = region_table().village(self.desa_code)
-        return Escalation(
-            escalation_id=str(uuid.uuid5(ESCALATION_NAMESPACE, f"{self.incident_id}:{self.revision}")),
-            incident_id=self.incident_id,
-            revision=self.revision,
-            severity=self.severity,
-            score=self.score,
-            reasons=self.reasons,
-            desa_code=self.desa_code,
-            desa_name=region.desa_name,
-            kecamatan=region.kecamatan,
-            kabupaten=region.kabupaten,
-            provinsi=region.provinsi,
-            event_count=self.event_count,
-            event_types=dict(self.event_types),
-            first_seen=self.first_seen,
-            last_seen=self.last_seen,
-            created_at=datetime.now(UTC),
-            first_received_at=self.first_received_at,
-        )
 
-    def to_table(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+def _count_in(incident: Incident, event: InputEvent, assessment: Assessment, arrival: Arrival) -> None:
+    at = epoch(event.occurred_at)
+    incident.event_count += 1
+    incident.event_types = {**incident.event_types, event.type: incident.event_types.get(event.type, 0) + 1}
+    incident.first_seen = min(incident.first_seen, at)
+    incident.last_seen = max(incident.last_seen, at)
+    if arrival.received_at is not None:
+        received = epoch(arrival.received_at)
+        first = incident.first_received_at
+        incident.first_received_at = received if first is None else min(first, received)
+    categories = dict(incident.categories)
+    for name, weight in assessment.categories.items():
+        categories[name] = categories.get(name, 0) + weight
+    incident.categories = categories
+    if assessment.score > incident.base_score or (assessment.reasons and not incident.base_reasons):
+        incident.base_score = assessment.score
+        incident.base_floor = assessment.floor
+        incident.base_reasons = [[r.rule, r.weight, r.detail] for r in assessment.reasons]
+
+
+def fold(
+    incident: Incident, event: InputEvent, assessment: Assessment, found: list[Correlated], arrival: Arrival
+) -> bool:
+    """Count ``event`` in; True when the severity rose to MEDIUM or above (publish a revision)."""
+    _count_in(incident, event, assessment, arrival)
+    bonus = sum(c.reason.weight for c in found)
+    floor = max([incident.base_floor, *(c.floor for c in found)])
+    candidate = max(min(100, incident.base_score + bonus), floor)
+    if candidate <= incident.score:
+        return False
+    categories = dict(incident.categories)
+    for correlated in found:
+        for name in correlated.categories:
+            categories[name] = categories.get(name, 0) + correlated.reason.weight
+    incident.categories = categories
+    incident.score = candidate
+    incident.reasons = [*incident.base_reasons, *([c.reason.rule, c.reason.weight, c.reason.detail] for c in found)]
+    before = Severity(incident.severity)
+    after = severity_for_score(candidate)
+    incident.severity = after.value
+    rose = after.rank > before.rank and after.rank >= Severity.MEDIUM.rank
+    if rose:
+        incident.revision += 1
+    return rose
+
+
+def escalation(incident: Incident, desa_code: str, policy: Policy, arrival: Arrival) -> Escalation:
+    """The revision to publish; every field is a function of the state and the triggering record."""
+    region = region_table().village(desa_code)
+    severity = Severity(incident.severity)
+    first_received = incident.first_received_at
+    return Escalation(
+        escalation_id=str(uuid.uuid5(ESCALATION_NAMESPACE, f"{incident.incident_id}:{incident.revision}")),
+        incident_id=incident.incident_id,
+        revision=incident.revision,
+        severity=severity,
+        score=incident.score,
+        reasons=[Reason(rule=r[0], weight=r[1], detail=r[2]) for r in incident.reasons],
+        categories=ordered_categories(incident.categories),
+        desa_code=desa_code,
+        desa_name=region.desa_name,
+        kecamatan=region.kecamatan,
+        kabupaten=region.kabupaten,
+        provinsi=region.provinsi,
+        event_count=incident.event_count,
+        event_types=dict(incident.event_types),
+        first_seen=from_epoch(incident.first_seen),
+        last_seen=from_epoch(incident.last_seen),
+        created_at=arrival.record_time,
+        first_received_at=from_epoch(first_received) if first_received is not None else None,
+        ack_within_s=policy.ack_within_s(severity),
+    )

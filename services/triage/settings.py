@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pydantic import Field
+
 from services.common.settings import CONFIG_DIR, CommonSettings, ExistingFile, PseudonymKey
 
 
@@ -13,5 +15,7 @@ class TriageSettings(CommonSettings):
     triage_port: int = 8001
     triage_host: str = "127.0.0.1"
     triage_data_dir: Path = Path("/tmp/waspada-triage")
+    triage_stall_after_s: float = Field(default=30.0, gt=0)
+    """``/healthz`` answers 503 once messages have waited this long without the agent progressing."""
     triage_app_id: str = "waspada-triage"
     """Consumer group and changelog prefix; change it only to run a second, separate pipeline."""

@@ -118,9 +118,17 @@ def test_sigkill_mid_delivery_then_restart_sends_no_duplicate(rig: NotifyRig) ->
     eid = esc["escalation_id"]
     # Polres Serang keeps failing for a while; Kanim Serang succeeds at once
     rig.receiver.rules[(eid, "polres-serang")] = Rule(fail=4, status=503, retry_after="1")
+    delivered_before = rig.metric("waspada_notifications_total", channel="webhook", outcome="delivered")
     rig.publish(esc)
     wait_for(lambda: rig.receiver.for_escalation(eid), timeout=30, what="Kanim Serang's delivery")
     wait_for(lambda: rig.receiver.for_escalation(eid, status=503), timeout=30, what="a failed attempt at Polres Serang")
+    # "after it succeeded" means after notify logged the success: a kill between the receiver's 2xx
+    # and that log write is the at-least-once window the stable webhook-id exists for
+    wait_for(
+        lambda: rig.metric("waspada_notifications_total", channel="webhook", outcome="delivered") > delivered_before,
+        timeout=30,
+        what="notify to log Kanim Serang's success",
+    )
     rig.restart(kill=True)  # SIGKILL while Polres Serang's delivery is between attempts
     wait_for(
         lambda: [a for a in rig.receiver.for_escalation(eid) if a["office_id"] == "polres-serang"],

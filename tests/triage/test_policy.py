@@ -1,0 +1,69 @@
+"""Loading the policy: the shipped file is complete; a bad file stops with one line naming it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from services.common.config_files import ConfigFileError, read_config
+from services.common.settings import CONFIG_DIR, REPO_ROOT
+from services.triage.policy import Policy
+
+SHIPPED = CONFIG_DIR / "policy.yaml"
+
+
+def _variant(tmp_path: Path, change: dict[str, object], rule: dict[str, object] | None = None) -> Path:
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    data.update(change)
+    if rule is not None:
+        data["rules"][0] = {**data["rules"][0], **rule}
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_shipped_policy_cites_a_source_for_every_rule(policy: Policy) -> None:
+    assert all("DOMAIN §1.6" in rule.source or "ILO" in rule.source for rule in policy.rules)
+    assert all("DOMAIN §1.6" in rule.source for rule in policy.correlations)
+    levels = {rule.level for rule in policy.rules}
+    assert levels == {"hard", "strong", "medium", "mitigating"}
+    assert policy.acknowledgement == {"HIGH": 4 * 3600, "CRITICAL": 30 * 60} and policy.repeat_limit >= 1
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "names"),
+    [
+        ({}, {"when": [{"field": "agee", "lt": 18}]}, "rules.0: Value error, departure_anomaly has no field 'agee'"),
+        ({}, {"when": [{"field": "age", "lt": 18, "gt": 3}]}, "needs exactly one operator"),
+        ({}, {"when": [{"field": "description", "matches": "(unclosed"}]}, "invalid regular expression"),
+        ({}, {"detail": "Traveller {traveller}"}, "detail may not quote {traveller}"),
+        ({}, {"dimension": "nowhere"}, "dimension 'nowhere' has no entry under caps"),
+        ({}, {"weight": -5}, "mitigating rules, and only they, have a negative weight"),
+        ({"severity_thresholds": {"MEDIUM": 30, "HIGH": 60, "CRITICAL": 80}}, None, "severity_thresholds"),
+        ({"acknowledgement": {"HIGH": "4 hours"}}, None, "acknowledgement.HIGH"),
+        ({"colour": "red"}, None, "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_policy_names_file_and_field(
+    tmp_path: Path, change: dict[str, object], rule: dict[str, object] | None, names: str
+) -> None:
+    path = _variant(tmp_path, change, rule)
+    with pytest.raises(ConfigFileError) as info:
+        read_config(path, Policy)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and names in message and "\n" not in message
+
+
+def test_worker_with_a_bad_policy_exits_with_one_line(tmp_path: Path) -> None:
+    path = _variant(tmp_path, {}, {"weight": "heavy"})
+    env = {"WASPADA_POLICY": str(path), "WASPADA_PSEUDONYM_KEY": "k" * 32, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.triage"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"waspada: configuration error: {path}: rules.0.weight: Input should be a valid integer, unable to parse "
+        "string as an integer"
+    ]
