@@ -1,0 +1,40 @@
+"""What a publisher puts on an input topic for one event: topic, key, value and headers.
+
+Ingest and the upstream publisher client (``services.publisher``) both build their Kafka
+records here, so that a record on ``waspada.tips.v1`` looks the same whichever way it came,
+and so that no record can be built from an event that was not pseudonymised first.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.events import InputEvent
+from schemas.topics import Topics
+from services.common.pseudonym import pseudonymise
+
+CHANNEL_HEADER = "waspada-channel"
+RECEIVED_AT_HEADER = "waspada-received-at"
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One Kafka record, ready to send: the value holds no personal identifier in clear."""
+
+    event_id: str
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def envelope(event: InputEvent, *, pseudonym_key: bytes, channel: str, received_at: datetime | None = None) -> Envelope:
+    """The record for ``event``, pseudonymised with ``pseudonym_key``, keyed by village."""
+    clean = pseudonymise(event, pseudonym_key)
+    moment = received_at or datetime.now(UTC)
+    return Envelope(
+        event_id=str(event.event_id),
+        topic=Topics.BY_EVENT_TYPE[event.type],
+        key=event.desa_code.encode(),
+        value=clean.model_dump_json().encode(),
+        headers=[(CHANNEL_HEADER, channel.encode()), (RECEIVED_AT_HEADER, moment.isoformat().encode())],
+    )
