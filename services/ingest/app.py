@@ -164,6 +164,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
         results: list[Result] = await state["intake"].batch(channel, body)
         return {"results": [r.body() for r in results]}
 
+    async def fast_batch(scope: Scope, receive: Receive) -> Answer:
+        return await answer(scope, receive, "unknown", handle_batch)
+
     @app.post(
         BATCH_ROUTE,
         status_code=202,
@@ -171,9 +174,6 @@ def create_app(settings: IngestSettings) -> FastAPI:
         responses=openapi_docs.batch_responses(),
         openapi_extra=openapi_docs.request_body("BatchRequest", openapi_docs.batch_example()),
     )
-    async def fast_batch(scope: Scope, receive: Receive) -> Answer:
-        return await answer(scope, receive, "unknown", handle_batch)
-
     async def post_batch(request: Request) -> Response:
         return to_response(await fast_batch(request.scope, request.receive))
 

@@ -164,7 +164,7 @@ class Intake:
                 metrics.count(event_type, channel.id, "forbidden")
                 return Result(_event_id_of(item), "rejected", refusal.detail)
         metrics.count(event_type, channel.id, "rejected")
-        _log_rejected(channel.id, event_type if isinstance(event_type, str) else "unknown", errors)
+        _log_rejected(channel.id, event_type if event_type in ADAPTERS else "unknown", errors)
         return Result(_event_id_of(item), "rejected", errors)
 
     @staticmethod
