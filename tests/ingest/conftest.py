@@ -47,3 +47,12 @@ def ingest(infra: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     stack = ingest_on(infra, tmp_path_factory.mktemp("ingest"))
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def fresh_rate(infra: Stack) -> None:
+    """Start the ``limited`` channel's rate window afresh (other tests may have used it this minute)."""
+    import redis
+
+    assert infra.redis_url
+    redis.Redis.from_url(infra.redis_url).delete("waspada:ingest:rate:limited")

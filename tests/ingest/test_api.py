@@ -130,6 +130,7 @@ def test_422_never_echoes_a_personal_identifier(ingest: Stack) -> None:
     assert status == 422 and "Rahasia" not in json.dumps(answer) and "3201234567890002" not in json.dumps(answer)
 
 
+@pytest.mark.usefixtures("fresh_rate")
 def test_past_the_channel_rate_is_429_with_retry_after(ingest: Stack) -> None:
     answers = [post(url(ingest, "/v1/tips"), tip(), TOKENS["limited"]) for _ in range(RATE_LIMIT + 2)]
     assert [a[0] for a in answers] == [202] * RATE_LIMIT + [429, 429]
