@@ -15,6 +15,7 @@ from starlette.types import Receive
 from services.ingest.problems import Refusal
 
 MAX_BODY = 1024 * 1024
+DRAIN_LIMIT = 16 * MAX_BODY
 ENCODINGS = (b"identity", b"gzip")
 Headers = dict[bytes, bytes]
 
@@ -34,6 +35,7 @@ def _refuse_type(headers: Headers) -> bytes:
 async def _read_capped(headers: Headers, receive: Receive) -> bytes:
     length = headers.get(b"content-length", b"")
     if length.isdigit() and int(length) > MAX_BODY:
+        await _drain(receive, int(length))
         raise Refusal(413, "body over 1 MiB")
     chunks, size, more = [], 0, True
     while more:
@@ -42,11 +44,25 @@ async def _read_capped(headers: Headers, receive: Receive) -> bytes:
             raise Refusal(400, "request body incomplete")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise Refusal(413, "body over 1 MiB")
         chunks.append(chunk)
         more = message.get("more_body", False)
+        if size > MAX_BODY:
+            if more:
+                await _drain(receive, size)
+            raise Refusal(413, "body over 1 MiB")
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _drain(receive: Receive, declared: int) -> None:
+    """Read and drop the rest of a too-large body (up to DRAIN_LIMIT), so the client reads our 413
+    instead of a broken pipe; beyond that the connection is simply closed after the answer."""
+    if declared > DRAIN_LIMIT:
+        return
+    read, more = 0, True
+    while more and read <= DRAIN_LIMIT:
+        message = await receive()
+        read += len(message.get("body", b""))
+        more = message["type"] == "http.request" and message.get("more_body", False)
 
 
 def gunzip_capped(data: bytes, limit: int = MAX_BODY) -> bytes:

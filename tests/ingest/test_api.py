@@ -25,7 +25,7 @@ def url(stack: Stack, path: str) -> str:
     ("path", "body"),
     [("/v1/tips", tip()), ("/v1/departure-anomalies", departure()), ("/v1/recruiter-sightings", sighting())],
 )
-def test_each_type_is_accepted_once_then_duplicate(ingest: Stack, path: str, body: dict) -> None:
+def test_each_type_is_accepted_once_then_duplicate(ingest: Stack, path: str, body: dict[str, object]) -> None:
     first = post(url(ingest, path), body, OPEN)
     again = post(url(ingest, path), body, OPEN)
     assert first[:2] == (202, {"event_id": body["event_id"], "status": "accepted"})
@@ -143,9 +143,11 @@ def test_past_the_channel_rate_is_429_with_retry_after(ingest: Stack) -> None:
 def test_mixed_batch_answers_each_event_in_input_order(ingest: Stack) -> None:
     good_tip, good_departure, repeat = tip(), departure(), tip()
     post(url(ingest, "/v1/tips"), repeat, OPEN)
-    events = [
+    unknown_village = tip("36.04.13.9999")
+    tip_ids = [good_tip["event_id"], unknown_village["event_id"]]
+    events: list[object] = [
         typed("tip", good_tip),
-        typed("tip", tip("36.04.13.9999")),
+        typed("tip", unknown_village),
         {"type": "rumour", "event_id": str(uuid.uuid4())},
         typed("departure_anomaly", good_departure),
         typed("tip", repeat),
@@ -164,7 +166,7 @@ def test_mixed_batch_answers_each_event_in_input_order(ingest: Stack) -> None:
         "rejected",
         "duplicate",
     ]
-    assert [r["event_id"] for r in results][:2] == [good_tip["event_id"], events[1]["event_id"]]
+    assert [r["event_id"] for r in results][:2] == [good_tip["event_id"], tip_ids[1]]
     assert results[1]["errors"][0]["loc"] == ["body", "events", 1, "desa_code"]
     assert results[1]["errors"][0]["input"] == "36.04.13.9999"
     assert (
