@@ -32,6 +32,17 @@ def write_channels(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A broker and a Valkey of the ingest tests' own (shadowing the suite's ``infra``): the thousands
+    of events these tests publish must not land in the villages other tests watch for escalations."""
+    stack = Stack(workdir=tmp_path_factory.mktemp("ingest-infra"))
+    stack.start_broker()
+    stack.start_valkey()
+    yield stack
+    stack.stop()
+
+
 def ingest_on(infra: Stack, workdir: Path, **env: str) -> Stack:
     """One ingest process on the session's broker and Valkey, with the test registry."""
     stack = Stack(workdir=workdir, kafka_bootstrap=infra.kafka_bootstrap, redis_url=infra.redis_url)
