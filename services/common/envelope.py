@@ -27,14 +27,31 @@ class Envelope:
     headers: list[tuple[str, bytes]]
 
 
-def envelope(event: InputEvent, *, pseudonym_key: bytes, channel: str, received_at: datetime | None = None) -> Envelope:
-    """The record for ``event``, pseudonymised with ``pseudonym_key``, keyed by village."""
-    clean = pseudonymise(event, pseudonym_key)
+def headers_for(channel: str, received_at: datetime | None = None) -> list[tuple[str, bytes]]:
+    """Transport metadata that is not part of the event: which channel, when it was received."""
     moment = received_at or datetime.now(UTC)
+    return [(CHANNEL_HEADER, channel.encode()), (RECEIVED_AT_HEADER, moment.isoformat().encode())]
+
+
+def envelope(
+    event: InputEvent,
+    *,
+    pseudonym_key: bytes,
+    channel: str,
+    received_at: datetime | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+    event_id: str | None = None,
+) -> Envelope:
+    """The record for ``event``, pseudonymised with ``pseudonym_key``, keyed by village.
+
+    ``headers`` (from ``headers_for``) and ``event_id`` (``str(event.event_id)``) may be passed in
+    when a caller builds many records at once and already has them.
+    """
+    clean = pseudonymise(event, pseudonym_key)
     return Envelope(
-        event_id=str(event.event_id),
+        event_id=event_id or str(event.event_id),
         topic=Topics.BY_EVENT_TYPE[event.type],
         key=event.desa_code.encode(),
         value=clean.model_dump_json().encode(),
-        headers=[(CHANNEL_HEADER, channel.encode()), (RECEIVED_AT_HEADER, moment.isoformat().encode())],
+        headers=headers or headers_for(channel, received_at),
     )

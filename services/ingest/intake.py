@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 
 from schemas.events import DepartureAnomaly, InputEvent, RecruiterSighting, Tip
-from services.common.envelope import envelope
+from services.common.envelope import envelope, headers_for
 from services.common.logs import get_logger
 from services.ingest import metrics
 from services.ingest.admission import Admission, Claim, RateLimited
@@ -136,11 +136,13 @@ class Intake:
             parsed = self._item(channel, index, item)
             if isinstance(parsed, Result):
                 results[index] = parsed
-            elif str(parsed.event_id) in firsts:  # the same id twice in one batch: taken once
-                results[index] = Result(str(parsed.event_id), "duplicate")
+                continue
+            event_id = str(parsed.event_id)
+            if event_id in firsts:  # the same id twice in one batch: taken once
+                results[index] = Result(event_id, "duplicate")
                 metrics.count(parsed.type, channel.id, "duplicate")
             else:
-                firsts[str(parsed.event_id)] = index
+                firsts[event_id] = index
                 events.append(parsed)
         statuses = await self._take(channel, events)
         for event_id, index in firsts.items():
@@ -206,10 +208,10 @@ class Intake:
             raise self._unavailable(
                 channel, list(by_id.values()), "another request with the same event_id is still in flight"
             )
-        received_at = datetime.now(UTC)
+        headers = headers_for(channel.id, datetime.now(UTC))
+        key = self.pseudonym_key
         records = [
-            envelope(e, pseudonym_key=self.pseudonym_key, channel=channel.id, received_at=received_at)
-            for e in mine.values()
+            envelope(e, pseudonym_key=key, channel=channel.id, headers=headers, event_id=i) for i, e in mine.items()
         ]
         deadline = asyncio.get_running_loop().time() + self.publish_timeout_s
         with metrics.PUBLISH_SECONDS.time():
