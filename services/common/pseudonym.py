@@ -45,14 +45,17 @@ def looks_like_phone(raw: str) -> bool:
     return bool(_PHONE.match(raw.strip()))
 
 
+_NORMALISE = {
+    "phone": normalise_phone,
+    "document": normalise_document,
+    "name": normalise_name,
+    "handle": normalise_name,
+}
+
+
 def pseudonym(key: bytes, kind: Kind, value: str) -> str:
     """``psn_`` + 32 hex digits of HMAC-SHA256(key, kind:normalised value)."""
-    normalised = {
-        "phone": normalise_phone,
-        "document": normalise_document,
-        "name": normalise_name,
-        "handle": normalise_name,
-    }[kind](value)
+    normalised = _NORMALISE[kind](value)
     digest = hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256")
     return "psn_" + digest[:16].hex()
 
@@ -82,11 +85,16 @@ def _reporter(key: bytes, reporter: str | Reporter | None) -> str | None:
     return pseudonym(key, "name", reporter.name or "")
 
 
-def pseudonymise(event: InputEvent, key: bytes) -> InputEvent:
-    """A copy of ``event`` whose every personal identifier is a keyed pseudonym."""
-    changes: dict[str, object] = {"reporter": _reporter(key, event.reporter)}
+def pseudonymised_fields(event: InputEvent, key: bytes) -> dict[str, str | None]:
+    """The personal-identifier fields of ``event``, each as its keyed pseudonym (or None)."""
+    changes: dict[str, str | None] = {"reporter": _reporter(key, event.reporter)}
     if isinstance(event, DepartureAnomaly):
         changes["traveller"] = _traveller(key, event.traveller)
     elif isinstance(event, RecruiterSighting):
         changes["recruiter"] = _recruiter(key, event.recruiter)
-    return event.model_copy(update=changes)
+    return changes
+
+
+def pseudonymise(event: InputEvent, key: bytes) -> InputEvent:
+    """A copy of ``event`` whose every personal identifier is a keyed pseudonym."""
+    return event.model_copy(update=pseudonymised_fields(event, key))
