@@ -6,16 +6,16 @@ links across events and channels: phone numbers to E.164 (Indonesian 08… → +
 numbers and NIK to upper case without spaces or dashes, names case-folded with single spaces.
 """
 
-import hashlib
 import hmac
 import re
 from typing import Literal
 
-from schemas.events import DepartureAnomaly, InputEvent, RecruiterSighting, Reporter
+from schemas.events import PSEUDONYM_PATTERN, DepartureAnomaly, InputEvent, RecruiterSighting, Reporter
 
 Kind = Literal["phone", "document", "name", "handle"]
 
 _PHONE = re.compile(r"^\+?[\d\s().\-]{6,24}$")
+_PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
 
 
 def normalise_phone(raw: str) -> str:
@@ -45,24 +45,36 @@ def looks_like_phone(raw: str) -> bool:
     return bool(_PHONE.match(raw.strip()))
 
 
+_NORMALISE = {
+    "phone": normalise_phone,
+    "document": normalise_document,
+    "name": normalise_name,
+    "handle": normalise_name,
+}
+
+
 def pseudonym(key: bytes, kind: Kind, value: str) -> str:
     """``psn_`` + 32 hex digits of HMAC-SHA256(key, kind:normalised value)."""
-    normalised = {
-        "phone": normalise_phone,
-        "document": normalise_document,
-        "name": normalise_name,
-        "handle": normalise_name,
-    }[kind](value)
-    digest = hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256).hexdigest()
-    return "psn_" + digest[:32]
+    normalised = _NORMALISE[kind](value)
+    digest = hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256")
+    return "psn_" + digest[:16].hex()
 
 
-def _person(key: bytes, value: str, *, document: bool) -> str:
-    if value.startswith("psn_") and len(value) == 36:
+def is_pseudonym(value: str) -> bool:
+    """True for a value that is already a keyed pseudonym (an upstream publisher made it)."""
+    return bool(_PSEUDONYM.match(value))
+
+
+def _traveller(key: bytes, value: str) -> str:
+    """Passport number or NIK: always a document, never a phone (a 16-digit NIK looks like one)."""
+    return value if is_pseudonym(value) else pseudonym(key, "document", value)
+
+
+def _recruiter(key: bytes, value: str) -> str:
+    """Alias or phone number: phones in E.164 so one recruiter links across spellings."""
+    if is_pseudonym(value):
         return value
-    if looks_like_phone(value):
-        return pseudonym(key, "phone", value)
-    return pseudonym(key, "document" if document else "handle", value)
+    return pseudonym(key, "phone" if looks_like_phone(value) else "handle", value)
 
 
 def _reporter(key: bytes, reporter: str | Reporter | None) -> str | None:
@@ -73,11 +85,16 @@ def _reporter(key: bytes, reporter: str | Reporter | None) -> str | None:
     return pseudonym(key, "name", reporter.name or "")
 
 
+def pseudonymised_fields(event: InputEvent, key: bytes) -> dict[str, str | None]:
+    """The personal-identifier fields of ``event``, each as its keyed pseudonym (or None)."""
+    changes: dict[str, str | None] = {"reporter": _reporter(key, event.reporter)}
+    if isinstance(event, DepartureAnomaly):
+        changes["traveller"] = _traveller(key, event.traveller)
+    elif isinstance(event, RecruiterSighting):
+        changes["recruiter"] = _recruiter(key, event.recruiter)
+    return changes
+
+
 def pseudonymise(event: InputEvent, key: bytes) -> InputEvent:
     """A copy of ``event`` whose every personal identifier is a keyed pseudonym."""
-    changes: dict[str, object] = {"reporter": _reporter(key, event.reporter)}
-    if isinstance(event, DepartureAnomaly):
-        changes["traveller"] = _person(key, event.traveller, document=True)
-    elif isinstance(event, RecruiterSighting):
-        changes["recruiter"] = _person(key, event.recruiter, document=False)
-    return event.model_copy(update=changes)
+    return event.model_copy(update=pseudonymised_fields(event, key))

@@ -40,7 +40,9 @@ class Channel(BaseModel):
 
     def covers(self, desa_code: str) -> bool:
         """True when the village lies under one of the allowed prefixes."""
-        return any(p == "*" or desa_code == p or desa_code.startswith(p + ".") for p in self.allowed_regions)
+        if "*" in self.allowed_regions:
+            return True
+        return any(desa_code == p or desa_code.startswith(p + ".") for p in self.allowed_regions)
 
 
 class ChannelRegistry(BaseModel):

@@ -1,5 +1,7 @@
 """Ingest's one settings class (CONTRACT §2)."""
 
+from pydantic import Field
+
 from services.common.settings import CommonSettings, ExistingFile, PseudonymKey
 
 
@@ -10,5 +12,14 @@ class IngestSettings(CommonSettings):
     pseudonym_key: PseudonymKey
     ingest_port: int = 8000
     ingest_host: str = "127.0.0.1"
-    publish_timeout_s: float = 5.0
+    publish_timeout_s: float = Field(default=5.0, gt=0)
     """Longer than this for Kafka's acknowledgement and the client gets 503 with Retry-After."""
+    retry_after_s: int = Field(default=5, ge=1)
+    """The Retry-After of a 503: about how long a broker hiccup lasts."""
+    inflight_ttl_s: int = Field(default=60, ge=10)
+    """How long an event id stays claimed by a request whose publish has not resolved (a crashed
+    replica's claims lapse after this). Longer than the producer can hold a message (2 × its request timeout)."""
+    ready_probe_interval_s: float = Field(default=1.0, gt=0)
+    """How often the readiness probe asks Kafka for metadata and pings Redis."""
+    linger_ms: int = Field(default=5, ge=0, le=100)
+    """Producer linger: concurrent single requests share one produce request to Kafka."""

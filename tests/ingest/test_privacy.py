@@ -1,0 +1,62 @@
+"""Known identifiers sent in clear never appear on any topic nor in any line of ingest's log.
+
+Each identifier is checked in the spellings a leak could take: as sent, normalised (E.164 phone,
+upper-case document without spaces) and as bare digits.
+"""
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from devstack.stack import Stack
+from schemas.topics import Topics
+from tests.ingest.client import departure, post, sighting, tip, typed
+from tests.ingest.conftest import TOKENS
+from tests.ingest.topics import read_topics
+
+pytestmark = pytest.mark.integration
+
+
+def spellings(*values: str) -> set[str]:
+    out = set()
+    for value in values:
+        digits = re.sub(r"\D", "", value)
+        out |= {value, value.replace(" ", "").upper(), value.replace("-", "")}
+        if len(digits) >= 8:
+            out |= {digits, digits[1:], "62" + digits[1:]}
+    return out
+
+
+def test_identifiers_leave_no_clear_trace_on_topics_or_logs(ingest: Stack, tmp_path: Path) -> None:
+    tag = uuid.uuid4().hex[:6]
+    number = f"{uuid.uuid4().int % 10**8:08d}"
+    phone, nik, passport = f"0812-{number[:4]}-{number[4:]}", "3201 1234 5678 9012", f"x {tag} 991"
+    recruiter, name = f"Bang Joni {tag}", f"Ibu Sumiati {tag}"
+    url = ingest.url("ingest")
+    bodies = [
+        ("/v1/tips", tip(reporter={"name": name, "phone": phone})),
+        ("/v1/departure-anomalies", departure(traveller=passport, reporter={"name": name})),
+        ("/v1/departure-anomalies", departure(traveller=nik)),
+        ("/v1/recruiter-sightings", sighting(recruiter=recruiter, reporter={"phone": phone})),
+        ("/v1/recruiter-sightings", sighting(recruiter=phone)),
+    ]
+    for path, body in bodies:
+        assert post(url + path, body, TOKENS["open"])[0] == 202
+    batch = [typed("tip", tip(reporter={"name": name})), typed("departure_anomaly", departure(traveller=nik, age=-3))]
+    assert post(url + "/v1/events:batch", {"events": batch}, TOKENS["open"])[0] == 202
+    rejected = departure(traveller=passport, desa_code="36.04.13.9999", reporter={"name": name, "phone": phone})
+    assert post(url + "/v1/departure-anomalies", rejected, TOKENS["open"])[0] == 422
+
+    assert ingest.kafka_bootstrap
+    records = read_topics(ingest.kafka_bootstrap, Topics.ALL)
+    mine = [r for r in records if any(b["event_id"].encode() in r[1] for _, b in bodies)]
+    assert len(mine) == len(bodies)
+    text = "\n".join(v.decode(errors="replace") + repr(h) for _, v, h in records)
+    log = (ingest.workdir / "ingest.log").read_text(errors="replace")
+    assert "ingest.rejected" in log  # the log did record the rejections, by field
+    secrets = spellings(phone, nik, passport) | {recruiter, name, f"Joni {tag}", f"Sumiati {tag}"}
+    for secret in secrets:
+        assert secret not in text, f"{secret!r} on a topic"
+        assert secret not in log, f"{secret!r} in ingest's log"
