@@ -73,3 +73,33 @@ async def _lag_of(bootstrap: str, group: str, topics: list[str]) -> int:
         return sum(max(0, ends[tp] - (committed[tp] or 0)) for tp in live)
     finally:
         await consumer.stop()
+
+
+class CommittedOffsets:
+    """A consumer group's committed offsets summed over topics, polled synchronously (one consumer kept open).
+
+    It is how the bench counts what a Faust worker has processed: the same rule for triage and the
+    bare agent, and it needs nothing from the worker but its group id.
+    """
+
+    def __init__(self, bootstrap: str, group: str, topics: Iterable[str]) -> None:
+        self.loop = asyncio.new_event_loop()
+
+        async def start() -> AIOKafkaConsumer:
+            consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+            await consumer.start()
+            return consumer
+
+        self.consumer = self.loop.run_until_complete(start())
+        self.partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+
+    def total(self) -> int:
+        async def fetch() -> int:
+            offsets = [await self.consumer.committed(tp) for tp in self.partitions]
+            return sum(o for o in offsets if o is not None and o > 0)
+
+        return self.loop.run_until_complete(fetch())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.consumer.stop())
+        self.loop.close()

@@ -6,6 +6,7 @@ which leaves more of those cores to the services.
 """
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,11 @@ import aiohttp
 
 from bench.stacks import BENCH_TOKEN
 
-PATHS = {"tip": "/v1/tips", "departure_anomaly": "/v1/departure-anomalies", "recruiter_sighting": "/v1/recruiter-sightings"}
+PATHS = {
+    "tip": "/v1/tips",
+    "departure_anomaly": "/v1/departure-anomalies",
+    "recruiter_sighting": "/v1/recruiter-sightings",
+}
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}", "Content-Type": "application/json"}
 
 
@@ -45,12 +50,19 @@ async def post_event(client: aiohttp.ClientSession, base: str, body: dict[str, A
     sent = time.time()
     try:
         async with client.post(base + PATHS[body["type"]], json=body, headers=HEADERS) as response:
-            payload = await response.json(content_type=None)
-            answer = payload.get("status", "") if isinstance(payload, dict) else ""
-            status = response.status
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        status, answer = 0, ""
-    return Sent(body["event_id"], body["desa_code"], sent, time.time(), status, str(answer))
+            status, text = response.status, await response.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return Sent(body["event_id"], body["desa_code"], sent, time.time(), 0)
+    return Sent(body["event_id"], body["desa_code"], sent, time.time(), status, _status_word(text))
+
+
+def _status_word(text: str) -> str:
+    """``accepted``/``duplicate`` from a 202 body; empty for anything else."""
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return ""
+    return str(payload.get("status", "")) if isinstance(payload, dict) else ""
 
 
 async def at_rate(
@@ -80,8 +92,8 @@ async def at_rate(
             finally:
                 gate.release()
 
-        start, i = time.monotonic(), 0
-        for body in bodies:
+        start = time.monotonic()
+        for i, body in enumerate(bodies):
             if until():
                 break
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
@@ -89,7 +101,6 @@ async def at_rate(
             task = asyncio.create_task(one(body))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-            i += 1
         if tasks:
             await asyncio.gather(*tasks)
     return results

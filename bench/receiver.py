@@ -15,6 +15,9 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
+CLIENT_GONE = 499
+"""Recorded (never sent) when the sender closed the connection before the answer: nginx's "client closed request"."""
+
 
 def record_of(office_id: str, headers: Any, payload: Any, status: int) -> dict[str, Any]:
     """One line of the record: when, to whom, which webhook-id, about which village and escalation."""
@@ -40,6 +43,8 @@ def make_app(out: TextIO, delay_s: float) -> web.Application:
         if delay_s:
             await asyncio.sleep(delay_s)
         status = 200 if payload is not None else 400
+        if request.transport is None or request.transport.is_closing():
+            status = CLIENT_GONE  # the sender gave up before our answer: not a delivery it could know of
         out.write(json.dumps(record_of(request.match_info["office_id"], request.headers, payload, status)) + "\n")
         out.flush()
         return web.json_response({"ok": status == 200}, status=status)

@@ -116,10 +116,34 @@ def start_pipeline(workdir: Path, *, s3: bool = False, receiver_delay_ms: float 
         start_infra(stack, s3=s3)
         record = start_receiver(stack, delay_ms=receiver_delay_ms)
         start_services(stack)
+        warm_up(stack, record)
     except BaseException:
         stack.stop()
         raise
     return stack, record
+
+
+def warm_up(stack: Stack, record: Path, timeout: float = 60.0) -> float:
+    """POST one escalating tip and wait for its webhook: every consumer group has joined. Returns seconds taken."""
+    import json
+    import time
+    import urllib.request
+
+    from bench import events
+    from bench.receiver import read_record
+
+    village = events.covered_villages()[-1]  # loads take villages from the front
+    body = json.dumps(events.escalating_tip(village)).encode()
+    headers = {"Authorization": f"Bearer {BENCH_TOKEN}", "Content-Type": "application/json"}
+    request = urllib.request.Request(stack.url("ingest") + "/v1/tips", data=body, headers=headers, method="POST")
+    start = time.monotonic()
+    with urllib.request.urlopen(request, timeout=15) as response:
+        assert response.status == 202, f"warm-up tip answered {response.status}"
+    while time.monotonic() - start < timeout:
+        if any(r["desa_code"] == village and r["status"] == 200 for r in read_record(record)):
+            return time.monotonic() - start
+        time.sleep(0.2)
+    raise RuntimeError(f"warm-up: no webhook for the first tip within {timeout:.0f} s; logs in {stack.workdir}")
 
 
 def restart(stack: Stack, name: str, *, kill: bool = False, down_for: float = 0.0) -> None:
