@@ -29,6 +29,7 @@ def record_of(office_id: str, headers: Any, payload: Any, status: int) -> dict[s
         "escalation_id": body.get("escalation_id"),
         "desa_code": body.get("desa_code"),
         "severity": body.get("severity"),
+        "created_at": body.get("created_at"),
         "status": status,
     }
 

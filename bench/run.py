@@ -110,7 +110,9 @@ def pipeline_phase(
         details["e2e"] = asdict(latency)
         notes["e2e_p50_ms"] = notes["e2e_p99_ms"] = (
             f"offered {E2E_RATE:.0f} events/s for {E2E_SECONDS:.0f} s, 1 in {E2E_ESCALATING_EVERY} escalating; "
-            f"POST → first webhook; {latency.measured} measured, {latency.undelivered} undelivered"
+            f"POST → first webhook; {latency.measured} measured, {latency.undelivered} undelivered; p50 split: "
+            f"POST → escalation {_ms(latency.to_escalation_p50_ms)}, escalation → webhook "
+            f"{_ms(latency.escalation_to_webhook_p50_ms)}"
         )
         stack.stop("triage", "notify")
         with phases.phase(f"ingest single POSTs, {INGEST_CONCURRENCY} in flight", int(INGEST_SECONDS)):
@@ -169,3 +171,7 @@ def run(console: Console) -> dict[str, Any]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} ms"

@@ -7,6 +7,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,10 @@ class Latency:
     measured: int
     undelivered: int
     answered: dict[int, int]
+    to_escalation_p50_ms: float | None
+    """POST → the escalation's ``created_at`` (ingest, broker, triage)."""
+    escalation_to_webhook_p50_ms: float | None
+    """The escalation's ``created_at`` → webhook arrival (broker, notify)."""
 
 
 def _mixed_offer(escalating_every: int) -> Iterator[dict[str, Any]]:
@@ -157,7 +162,10 @@ def end_to_end(
     sent = asyncio.run(at_rate(base, _mixed_offer(escalating_every), rate, until=until, concurrency=256))
     escalating = {s.desa_code: s for s in sent if s.status == 202 and s.answer == "accepted" and _covered(s)}
     arrivals = _settle(record, set(escalating), timeout=60.0)
-    latencies = sorted((arrivals[d] - s.t_sent) * 1000 for d, s in escalating.items() if d in arrivals)
+    latencies = sorted((arrivals[d][0] - s.t_sent) * 1000 for d, s in escalating.items() if d in arrivals)
+    created = {d: a[1] for d, a in arrivals.items() if a[1] is not None}
+    to_escalation = [(created[d] - s.t_sent) * 1000 for d, s in escalating.items() if d in created]
+    to_webhook = [(arrivals[d][0] - created[d]) * 1000 for d in created]
     answered: dict[int, int] = {}
     for s in sent:
         answered[s.status] = answered.get(s.status, 0) + 1
@@ -171,6 +179,8 @@ def end_to_end(
         measured=len(latencies),
         undelivered=len(escalating) - len(latencies),
         answered=answered,
+        to_escalation_p50_ms=statistics.median(to_escalation) if to_escalation else None,
+        escalation_to_webhook_p50_ms=statistics.median(to_webhook) if to_webhook else None,
     )
 
 
@@ -183,14 +193,16 @@ def _covered(sent: Sent) -> bool:
     return sent.desa_code in _COVERED
 
 
-def _settle(record: Path, villages: set[str], timeout: float) -> dict[str, float]:
-    """First 2xx arrival time per village, waiting up to ``timeout`` s for all of them."""
+def _settle(record: Path, villages: set[str], timeout: float) -> dict[str, tuple[float, float | None]]:
+    """(first 2xx arrival, escalation created_at) per village, waiting up to ``timeout`` s for all of them."""
     deadline = time.monotonic() + timeout
     while True:
-        first: dict[str, float] = {}
+        first: dict[str, tuple[float, float | None]] = {}
         for row in read_record(record):
-            if 200 <= row["status"] < 300 and row["desa_code"] in villages:
-                first[row["desa_code"]] = min(row["t"], first.get(row["desa_code"], row["t"]))
+            code = row["desa_code"]
+            if 200 <= row["status"] < 300 and code in villages and row["t"] < first.get(code, (float("inf"),))[0]:
+                created = row.get("created_at")
+                first[code] = (row["t"], datetime.fromisoformat(created).timestamp() if created else None)
         if len(first) >= len(villages) or time.monotonic() > deadline:
             return first
         time.sleep(0.5)

@@ -34,7 +34,7 @@ def poison() -> list[tuple[str, bytes | None, bytes | None]]:
         (Topics.TIPS, b"k", b"\xff\xfe\x00 not utf-8"),
         (Topics.TIPS, b"k", b"[1, 2, 3]"),
         (Topics.TIPS, b"k", b"null"),
-        (Topics.TIPS, None, None),  # a tombstone with no key
+        (Topics.TIPS, b"k", None),  # a tombstone
         (Topics.TIPS, b"k", b'{"type": "tip"}'),
         (Topics.TIPS, b"k", json.dumps({**tip, "persons_involved": "two"}).encode()),
         (Topics.TIPS, b"k", json.dumps({**tip, "desa_code": "99.99.99.9999"}).encode()),
