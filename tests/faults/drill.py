@@ -92,7 +92,7 @@ def run_drill(
     before: float = 2.0,
     after: float = 3.0,
     rate: float = 20.0,
-    settle_timeout: float = seconds(40, 120),
+    settle_timeout: float = seconds(25, 120),
 ) -> Books:
     """Load for ``before`` s, ``fault()`` (which returns once healed), load ``after`` s more, then settle."""
     load = BackgroundLoad(stack.url("ingest"), villages(), rate=rate).start()

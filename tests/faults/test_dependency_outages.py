@@ -38,4 +38,4 @@ def test_webhook_receiver_down_for_a_while_is_caught_up(start_pipeline: StartPip
         stacks.restart(stack, "receiver", down_for=seconds(10, 60))
 
     # retries with backoff may wait long after the receiver is back: allow for the whole schedule's start
-    assert_nothing_lost(run_drill(stack, record, outage, rate=15.0, settle_timeout=seconds(60, 180)))
+    assert_nothing_lost(run_drill(stack, record, outage, rate=15.0, settle_timeout=seconds(45, 180)))

@@ -1,4 +1,4 @@
-"""The short soak CI runs: a minute of steady load, memory and consumer lag sampled every 5 s.
+"""The short soak CI runs: 45 s of steady load, memory and consumer lag sampled every 5 s.
 
 ``make soak`` (``python -m bench soak --minutes 10``) is the long one; both report the slope of
 RSS and lag over the second half of the run. Here we hold what a minute can show without
@@ -18,7 +18,7 @@ from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 
-SECONDS = float(os.environ.get("WASPADA_SOAK_SECONDS", "60"))
+SECONDS = float(os.environ.get("WASPADA_SOAK_SECONDS", "45"))
 RATE = 30.0
 MAX_SLOPE_MB_PER_MIN = 30.0
 """Generous on purpose: a leak of the kind soaks find (fs#247) grows without bound; warm-up noise does not."""
