@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench clean dashboards system-deps
+.PHONY: install run demo test lint schemas bench faults soak clean dashboards system-deps
 
 install: $(STAMP)
 
@@ -49,6 +49,13 @@ schemas: install
 
 bench: install
 	$(PY) -m bench
+
+# the long fault drills (a 30 s broker stall, a receiver down for a minute) and the fuzz and poison tests
+faults: install
+	WASPADA_FAULTS_LONG=1 $(PY) -m pytest tests/faults -p no:cacheprovider -rA --deselect tests/faults/test_soak.py
+
+soak: install
+	$(PY) -m bench soak --minutes 10
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

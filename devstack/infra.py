@@ -74,3 +74,40 @@ def valkey_ready(port: int) -> bool:
         return bool(redis.Redis(port=port, socket_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+S3_BUCKET = "waspada-broker"
+"""Bucket the S3-backed broker keeps its log in (created by ``create_bucket`` before the broker starts)."""
+
+
+def moto_s3(port: int, *, log: Path | None = None) -> Managed:
+    """moto's S3-compatible server on 127.0.0.1:``port``: an object store for the broker's log, in memory."""
+    import sys
+
+    return Managed("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log=log)
+
+
+def s3_env(endpoint: str) -> dict[str, str]:
+    """The environment Tansu's S3 storage engine (the Rust ``object_store`` crate) reads."""
+    return {
+        "AWS_ENDPOINT": endpoint,
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_ACCESS_KEY_ID": "waspada",
+        "AWS_SECRET_ACCESS_KEY": "waspada-local-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def create_bucket(endpoint: str, bucket: str = S3_BUCKET) -> None:
+    """Create ``bucket`` on the S3 endpoint (Tansu does not create it)."""
+    import boto3
+
+    env = s3_env(endpoint)
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+    client.create_bucket(Bucket=bucket)

@@ -125,3 +125,18 @@ class Managed:
         self.signal(signal.SIGKILL)
         if self.proc is not None:
             self.proc.wait(5)
+
+    def restart(self, *, kill: bool = False, down_for: float = 0.0) -> "Managed":
+        """Stop (SIGTERM, or SIGKILL as a crash with ``kill``), stay down ``down_for`` seconds, start again.
+
+        The same argv, environment and log, so a server comes back on the same port and data dir.
+        """
+        if kill:
+            self.kill()
+        else:
+            self.stop()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        time.sleep(down_for)
+        return self.start()

@@ -1,0 +1,177 @@
+"""``make bench``: two stacks of its own, each figure measured the same way every time.
+
+1. Broker stack (broker and Valkey only): N valid events produced straight onto the input topics
+   (``raw_produce_eps``), read back (``raw_consume_eps``), drained by a bare Faust agent
+   (``bare_faust_eps``) and by one triage worker (``triage_eps``): the same N messages each time.
+2. Pipeline stack (receiver, notify, triage, ingest): end-to-end latency at a stated offered load,
+   then, with triage and notify stopped, ingest alone: single POSTs and batch POSTs.
+"""
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from bench import broker_figures, events, machine, report, service_figures, stacks
+from bench.broker_figures import Message
+from schemas.topics import Topics
+
+TRIAGE_EVENTS = 20_000
+E2E_RATE, E2E_SECONDS, E2E_ESCALATING_EVERY = 200.0, 20.0, 4
+INGEST_SECONDS, INGEST_CONCURRENCY = 10.0, 64
+
+
+class Phases:
+    """The progress display: one line per phase, a bar where the phase has a known size."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    @contextmanager
+    def phase(self, title: str, total: float | None = None) -> Iterator[Callable[[int], None]]:
+        task: TaskID = self.progress.add_task(title, total=total)
+
+        def advance(done: int) -> None:
+            self.progress.update(task, completed=done)
+
+        try:
+            yield advance
+        finally:
+            self.progress.update(task, completed=total or 1, total=total or 1)
+
+
+def messages(count: int) -> list[Message]:
+    """``count`` valid events in the published form, keyed by village like ingest publishes them."""
+    villages = events.uncovered_villages()
+    out = []
+    for body in events.mixed_events(count, villages):
+        out.append(Message(Topics.BY_EVENT_TYPE[body["type"]], body["desa_code"].encode(), events.as_published(body)))
+    return out
+
+
+def broker_phase(phases: Phases, workdir: Path, figures: dict[str, float | None], notes: dict[str, str]) -> None:
+    import asyncio
+
+    stack = stacks.new_stack(workdir / "broker-stack")
+    try:
+        with phases.phase("start broker and Valkey"):
+            stacks.start_infra(stack)
+        assert stack.kafka_bootstrap is not None
+        with phases.phase(f"prepare {TRIAGE_EVENTS:,} events"):
+            batch = messages(TRIAGE_EVENTS)
+        with phases.phase("raw produce (aiokafka, acks=all)", TRIAGE_EVENTS) as advance:
+            figures["raw_produce_eps"] = asyncio.run(broker_figures.produce(stack.kafka_bootstrap, batch, advance))
+        with phases.phase("raw consume (aiokafka, no group)", TRIAGE_EVENTS) as advance:
+            figures["raw_consume_eps"] = asyncio.run(
+                broker_figures.consume(stack.kafka_bootstrap, TRIAGE_EVENTS, advance)
+            )
+        with phases.phase("bare Faust agent (worker subprocess)", TRIAGE_EVENTS) as advance:
+            figures["bare_faust_eps"] = broker_figures.bare_faust(
+                stack.kafka_bootstrap, workdir, TRIAGE_EVENTS, advance
+            )
+        with phases.phase("triage, one worker", TRIAGE_EVENTS) as advance:
+            stack.extra_env["WASPADA_TRIAGE_APP_ID"] = service_figures.TRIAGE_GROUP
+            stack.start_service("triage")
+            figures["triage_eps"], counted_by = service_figures.triage_eps(
+                stack.url("triage"), stack.kafka_bootstrap, TRIAGE_EVENTS, advance
+            )
+    finally:
+        stack.stop()
+    notes["raw_produce_eps"] = f"{TRIAGE_EVENTS:,} events (~{len(batch[0].value)} B) onto the 3 input topics"
+    notes["raw_consume_eps"] = "the same events, read back from the beginning"
+    notes["bare_faust_eps"] = "the same events, a Faust agent that only counts (its own counter)"
+    notes["triage_eps"] = f"the same events drained by one triage worker, 20 % escalating (counted by {counted_by})"
+
+
+def pipeline_phase(
+    phases: Phases, workdir: Path, figures: dict[str, float | None], notes: dict[str, str]
+) -> dict[str, Any]:
+    with phases.phase("start receiver, notify, triage, ingest"):
+        stack, record = stacks.start_pipeline(workdir / "pipeline-stack")
+    details: dict[str, Any] = {}
+    try:
+        with phases.phase(f"end to end at {E2E_RATE:.0f} events/s", int(E2E_SECONDS)) as advance:
+            latency = service_figures.end_to_end(
+                stack.url("ingest"),
+                record,
+                rate=E2E_RATE,
+                seconds=E2E_SECONDS,
+                escalating_every=E2E_ESCALATING_EVERY,
+                progress=advance,
+            )
+        figures["e2e_p50_ms"], figures["e2e_p99_ms"] = latency.p50_ms, latency.p99_ms
+        details["e2e"] = asdict(latency)
+        notes["e2e_p50_ms"] = notes["e2e_p99_ms"] = (
+            f"offered {E2E_RATE:.0f} events/s for {E2E_SECONDS:.0f} s, 1 in {E2E_ESCALATING_EVERY} escalating; "
+            f"POST → first webhook; {latency.measured} measured, {latency.undelivered} undelivered; p50 split: "
+            f"POST → escalation {_ms(latency.to_escalation_p50_ms)}, escalation → webhook "
+            f"{_ms(latency.escalation_to_webhook_p50_ms)}"
+        )
+        stack.stop("triage", "notify")
+        with phases.phase(f"ingest single POSTs, {INGEST_CONCURRENCY} in flight", int(INGEST_SECONDS)):
+            eps, statuses = service_figures.ingest_single(stack.url("ingest"), INGEST_SECONDS, INGEST_CONCURRENCY)
+        figures["ingest_single_eps"] = eps
+        details["ingest_single_statuses"] = statuses
+        notes["ingest_single_eps"] = (
+            f"{INGEST_CONCURRENCY} in flight over keep-alive (aiohttp); the load generator shares the 2 cores"
+        )
+        with phases.phase("ingest batch POSTs", int(INGEST_SECONDS)):
+            batch = service_figures.ingest_batch(stack.url("ingest"), INGEST_SECONDS)
+        figures["ingest_batch_eps"] = batch.eps
+        details["ingest_batch_statuses"] = batch.statuses
+        notes["ingest_batch_eps"] = batch.note
+    finally:
+        stack.stop()
+    return details
+
+
+def run(console: Console) -> dict[str, Any]:
+    started = time.monotonic()
+    figures: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    results: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(), "machine": machine.describe()}
+    workdir = Path(tempfile.mkdtemp(prefix="waspada-bench-"))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        phases = Phases(progress)
+        broker_phase(phases, workdir, figures, notes)
+        details = pipeline_phase(phases, workdir, figures, notes)
+    order = (
+        "raw_produce_eps",
+        "raw_consume_eps",
+        "bare_faust_eps",
+        "ingest_single_eps",
+        "ingest_batch_eps",
+        "triage_eps",
+        "e2e_p50_ms",
+        "e2e_p99_ms",
+    )
+    results["figures"] = {name: _round(figures.get(name)) for name in order}
+    results["ratios"] = report.ratios(results["figures"])
+    results["floors"] = report.floors(results["figures"])
+    results["notes"] = notes
+    results["details"] = details
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
+    results["wall_seconds"] = round(time.monotonic() - started, 1)
+    return results
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} ms"

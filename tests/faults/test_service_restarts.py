@@ -1,0 +1,45 @@
+"""Waspada's own processes die or restart under load: triage SIGKILLed, notify restarted mid-delivery."""
+
+import signal
+
+import pytest
+
+from bench import stacks
+from tests.faults.conftest import StartPipeline
+from tests.faults.drill import assert_nothing_lost, run_drill
+
+pytestmark = pytest.mark.integration
+
+
+def test_triage_sigkilled_and_restarted_loses_nothing(start_pipeline: StartPipeline) -> None:
+    stack, record = start_pipeline()
+
+    def crash() -> None:
+        stacks.restart(stack, "triage", kill=True, down_for=1.0)
+
+    assert_nothing_lost(run_drill(stack, record, crash))
+
+
+@pytest.mark.xfail(
+    strict=False,  # the hang is intermittent (2 runs in 4 here): strict would make the suite flaky
+    reason="TEMPORARY, notify is being rewritten: INTERMITTENTLY, on SIGTERM notify logs 'Waiting for "
+    "application shutdown' and then keeps consuming and delivering for 10 s (the task.cancel() in the lifespan "
+    "of services/notify/app.py does not end the consumer loop of services/notify/consumer.py), until the "
+    "launcher SIGKILLs it mid-delivery: a webhook the receiver answered 200 is not in the notification log yet "
+    "and is sent again after the restart",
+)
+def test_notify_restarted_mid_delivery_sends_nothing_twice(start_pipeline: StartPipeline) -> None:
+    # a slow receiver (20 ms per answer) keeps notify in the middle of a delivery nearly all the time
+    stack, record = start_pipeline(receiver_delay_ms=20)
+
+    exit_codes: list[int | None] = []
+
+    def restart() -> None:
+        notify = stack.processes["notify"]
+        notify.stop(timeout=10)  # SIGTERM, SIGKILL after 10 s as an orchestrator's grace period would
+        exit_codes.append(notify.proc.returncode if notify.proc else None)
+        stacks.restart(stack, "notify")
+
+    books = run_drill(stack, record, restart, rate=10.0)
+    assert exit_codes and exit_codes[0] != -signal.SIGKILL, "notify ignored SIGTERM for 10 s and was SIGKILLed"
+    assert_nothing_lost(books)
