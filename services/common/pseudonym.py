@@ -16,11 +16,13 @@ Kind = Literal["phone", "document", "name", "handle"]
 
 _PHONE = re.compile(r"^\+?[\d\s().\-]{6,24}$")
 _PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
+_NON_DIGIT = re.compile(r"\D")
+_DOCUMENT_PUNCTUATION = re.compile(r"[\s.\-]")
 
 
 def normalise_phone(raw: str) -> str:
     """E.164 for Indonesian numbers written the local ways (0812…, 62812…, +62 812-…)."""
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT.sub("", raw)
     if raw.strip().startswith("+"):
         return "+" + digits
     if digits.startswith("0"):
@@ -32,7 +34,7 @@ def normalise_phone(raw: str) -> str:
 
 def normalise_document(raw: str) -> str:
     """Passport number or NIK: upper case, no spaces, dots or dashes."""
-    return re.sub(r"[\s.\-]", "", raw).upper()
+    return _DOCUMENT_PUNCTUATION.sub("", raw).upper()
 
 
 def normalise_name(raw: str) -> str:
