@@ -6,6 +6,7 @@ links across events and channels: phone numbers to E.164 (Indonesian 08… → +
 numbers and NIK to upper case without spaces or dashes, names case-folded with single spaces.
 """
 
+import functools
 import hmac
 import re
 from typing import Literal
@@ -55,11 +56,18 @@ _NORMALISE = {
 }
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> "hmac.HMAC":
+    """An HMAC already keyed with ``key``: copying it skips the key schedule every digest repeats."""
+    return hmac.new(key, digestmod="sha256")
+
+
 def pseudonym(key: bytes, kind: Kind, value: str) -> str:
     """``psn_`` + 32 hex digits of HMAC-SHA256(key, kind:normalised value)."""
     normalised = _NORMALISE[kind](value)
-    digest = hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256")
-    return "psn_" + digest[:16].hex()
+    mac = _keyed(key).copy()
+    mac.update(f"{kind}:{normalised}".encode())
+    return "psn_" + mac.digest()[:16].hex()
 
 
 def is_pseudonym(value: str) -> bool:
