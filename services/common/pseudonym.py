@@ -6,6 +6,7 @@ links across events and channels: phone numbers to E.164 (Indonesian 08… → +
 numbers and NIK to upper case without spaces or dashes, names case-folded with single spaces.
 """
 
+import functools
 import hmac
 import re
 from typing import Literal
@@ -16,11 +17,13 @@ Kind = Literal["phone", "document", "name", "handle"]
 
 _PHONE = re.compile(r"^\+?[\d\s().\-]{6,24}$")
 _PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
+_NON_DIGIT = re.compile(r"\D")
+_DOCUMENT_PUNCTUATION = re.compile(r"[\s.\-]")
 
 
 def normalise_phone(raw: str) -> str:
     """E.164 for Indonesian numbers written the local ways (0812…, 62812…, +62 812-…)."""
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT.sub("", raw)
     if raw.strip().startswith("+"):
         return "+" + digits
     if digits.startswith("0"):
@@ -32,7 +35,7 @@ def normalise_phone(raw: str) -> str:
 
 def normalise_document(raw: str) -> str:
     """Passport number or NIK: upper case, no spaces, dots or dashes."""
-    return re.sub(r"[\s.\-]", "", raw).upper()
+    return _DOCUMENT_PUNCTUATION.sub("", raw).upper()
 
 
 def normalise_name(raw: str) -> str:
@@ -53,11 +56,18 @@ _NORMALISE = {
 }
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> "hmac.HMAC":
+    """An HMAC already keyed with ``key``: copying it skips the key schedule every digest repeats."""
+    return hmac.new(key, digestmod="sha256")
+
+
 def pseudonym(key: bytes, kind: Kind, value: str) -> str:
     """``psn_`` + 32 hex digits of HMAC-SHA256(key, kind:normalised value)."""
     normalised = _NORMALISE[kind](value)
-    digest = hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256")
-    return "psn_" + digest[:16].hex()
+    mac = _keyed(key).copy()
+    mac.update(f"{kind}:{normalised}".encode())
+    return "psn_" + mac.digest()[:16].hex()
 
 
 def is_pseudonym(value: str) -> bool:

@@ -16,7 +16,8 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.topics import Topics
@@ -30,7 +31,7 @@ from services.ingest.channels import Channel, ChannelRegistry
 from services.ingest.health import Readiness
 from services.ingest.intake import Intake, Result
 from services.ingest.kafka_gate import KafkaGate
-from services.ingest.problems import Refusal
+from services.ingest.problems import Refusal, unavailable
 from services.ingest.settings import IngestSettings
 
 log = get_logger("waspada.ingest")
@@ -44,6 +45,9 @@ ROUTES = frozenset({*SINGLE_ROUTES, BATCH_ROUTE, "/healthz", "/readyz", "/metric
 Handler = Callable[[Channel, Any], Awaitable[dict[str, Any]]]
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
 Endpoint = Callable[[Scope, Receive], Awaitable[Answer]]
+REDIS_CONNECTIONS = 32
+MAX_KNOWN_HEADERS = 1024
+"""Spellings of valid Authorization headers remembered (``authenticate``): a cap, in case of many."""
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -66,12 +70,22 @@ def json_response(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def authenticate(registry: ChannelRegistry, headers: Headers) -> Channel:
-    """The channel of the bearer token, or a 401 Refusal."""
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+def authenticate(registry: ChannelRegistry, headers: Headers, known: dict[bytes, Channel] | None = None) -> Channel:
+    """The channel of the bearer token, or a 401 Refusal.
+
+    ``known`` remembers the Authorization headers that named a channel (so, bounded by the
+    registry's tokens, never by what clients send): hashing every request's token costs more
+    than looking the header up.
+    """
+    header = headers.get(b"authorization", b"")
+    if known is not None and (hit := known.get(header)) is not None:
+        return hit
+    scheme, _, token = header.decode("latin-1").partition(" ")
     channel = registry.by_token(token.strip()) if scheme.lower() == "bearer" else None
     if channel is None:
         raise Refusal(401, "missing or unknown bearer token", {"WWW-Authenticate": "Bearer"})
+    if known is not None and len(known) < MAX_KNOWN_HEADERS:
+        known[header] = channel
     return channel
 
 
@@ -83,10 +97,24 @@ def _where(exc: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
 
 
+def redis_pool(settings: IngestSettings) -> BlockingConnectionPool:
+    """A pool that waits for a free connection (up to the publish timeout) instead of raising
+    MaxConnectionsError: requests share connections through ``AutoPipeline``, so a handful is
+    plenty, and a wait that runs out is a ConnectionError, answered 503 like any Redis error."""
+    return BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=settings.publish_timeout_s,
+        socket_timeout=settings.publish_timeout_s,
+        socket_connect_timeout=2,
+    )
+
+
 def create_app(settings: IngestSettings) -> FastAPI:
     """The application, wired to Kafka and Redis by its lifespan."""
     registry = load_config_or_exit(settings.channels, ChannelRegistry)
     state: dict[str, Any] = {}
+    known: dict[bytes, Channel] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,7 +123,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             settings.kafka_bootstrap, idempotent=settings.kafka_idempotent_producer, linger_ms=settings.linger_ms
         )
         await producer.start()
-        redis = Redis.from_url(settings.redis_url, socket_timeout=settings.publish_timeout_s, socket_connect_timeout=2)
+        redis = Redis(connection_pool=redis_pool(settings))
         gate = KafkaGate(producer)
         state["intake"] = Intake(
             admission=Admission(redis, inflight_ttl_s=settings.inflight_ttl_s),
@@ -124,13 +152,17 @@ def create_app(settings: IngestSettings) -> FastAPI:
         channel_id = "unknown"
         try:
             headers: Headers = dict(scope["headers"])
-            channel = authenticate(registry, headers)
+            channel = authenticate(registry, headers, known)
             channel_id = channel.id
             return _answer(202, await handle(channel, await read_json(headers, receive)))
         except Refusal as refusal:
             if refusal.status in (400, 401, 413, 415):
                 metrics.count(event_type, channel_id, "unauthorized" if refusal.status == 401 else "rejected")
             return _answer(refusal.status, {"detail": refusal.detail}, refusal.headers)
+        except RedisError as exc:  # Intake maps its own; anything left over is still "retry later", never a 500
+            log.warning("ingest.redis_unavailable", error=type(exc).__name__)
+            down = unavailable("Redis cannot record the event now", settings.retry_after_s)
+            return _answer(503, {"detail": down.detail}, down.headers)
         except Exception as exc:  # a bug: log where, never the message (it may quote the body)
             log.error("ingest.internal_error", error=type(exc).__name__, where=_where(exc))
             return _answer(500, {"detail": "internal error"})

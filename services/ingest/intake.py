@@ -120,7 +120,7 @@ class Intake:
             metrics.count(event_type, channel.id, "forbidden")
             raise Refusal(403, problem)
         event_id = str(event.event_id)
-        return Result(event_id, (await self._take(channel, [event]))[event_id])
+        return Result(event_id, (await self._take(channel, {event_id: event}))[event_id])
 
     # -- a batch --------------------------------------------------------------------------
     async def batch(self, channel: Channel, body: Any) -> list[Result]:
@@ -132,7 +132,7 @@ class Intake:
             raise Refusal(422, field_errors(exc)) from None
         results: list[Result | None] = [None] * len(items)
         firsts: dict[str, int] = {}
-        events: list[InputEvent] = []
+        by_id: dict[str, InputEvent] = {}
         for index, item in enumerate(items):
             parsed = self._item(channel, index, item)
             if isinstance(parsed, Result):
@@ -144,8 +144,8 @@ class Intake:
                 metrics.count(parsed.type, channel.id, "duplicate")
             else:
                 firsts[event_id] = index
-                events.append(parsed)
-        statuses = await self._take(channel, events)
+                by_id[event_id] = parsed
+        statuses = await self._take(channel, by_id)
         for event_id, index in firsts.items():
             results[index] = Result(event_id, statuses[event_id])
         return [r for r in results if r is not None]
@@ -178,13 +178,13 @@ class Intake:
         return event
 
     # -- admission and publishing ---------------------------------------------------------
-    async def _take(self, channel: Channel, events: Sequence[InputEvent]) -> dict[str, str]:
-        """Publish the events not seen before; event id → accepted | duplicate. Refusal 429 / 503."""
-        if not events:
+    async def _take(self, channel: Channel, by_id: dict[str, InputEvent]) -> dict[str, str]:
+        """Publish the events (by event id) not seen before; event id → accepted | duplicate. Refusal 429 / 503."""
+        if not by_id:
             return {}
+        events = list(by_id.values())
         if not self.gate.ready:
             raise self._unavailable(channel, events, "Kafka cannot take the event now")
-        by_id = {str(e.event_id): e for e in events}
         try:
             ticket = await self.admission.admit(channel.id, channel.rate_per_minute, list(by_id))
             await self.admission.settle(ticket, asyncio.get_running_loop().time() + self.publish_timeout_s)

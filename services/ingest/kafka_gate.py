@@ -19,6 +19,8 @@ from services.common.logs import get_logger
 
 log = get_logger("waspada.ingest")
 
+Futures = dict["asyncio.Future[object]", list[str]]
+"""A batch's future → the event ids of its records."""
 LateOutcome = Callable[[list[str], list[str]], None]
 """Called with (acknowledged ids, failed ids) once every record that outlived its deadline resolved."""
 
@@ -29,11 +31,15 @@ class Sent:
 
     acked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    pending: dict["asyncio.Future[object]", str] = field(default_factory=dict)
+    pending: "Futures" = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.failed and not self.pending
+
+
+MIN_BATCH = 16
+"""Fewer records than this for one partition are sent one by one (see ``KafkaGate._enqueue``)."""
 
 
 class KafkaGate:
@@ -46,31 +52,51 @@ class KafkaGate:
 
     async def send(self, envelopes: Sequence[Envelope], deadline: float, on_late: LateOutcome) -> Sent:
         """Hand every record to the producer, then wait for all acknowledgements until ``deadline``."""
-        sent, futures, last = Sent(), {}, {}
+        sent = Sent()
+        futures: Futures = {}
         try:
             async with asyncio.timeout_at(deadline):
-                for item in envelopes:
-                    partition = self._partition(item)
-                    future = await self._enqueue(item, partition)
-                    futures[future] = item.event_id
-                    last[(item.topic, partition if partition is not None else id(future))] = future
+                for (topic, partition), items in self._by_partition(envelopes).items():
+                    await self._enqueue(topic, partition, items, futures)
         except Exception as exc:  # the records not yet enqueued were certainly not written
             self._down(exc)
-            enqueued = set(futures.values())
+            enqueued = {event_id for ids in futures.values() for event_id in ids}
             sent.failed.extend(item.event_id for item in envelopes if item.event_id not in enqueued)
-        await self._wait(list(last.values()), list(futures), deadline)
-        for future, event_id in futures.items():
-            self._sort(sent, future, event_id)
+        await self._wait(list(futures), deadline)
+        for future, event_ids in futures.items():
+            self._sort(sent, future, event_ids)
         if sent.pending:
             self._down(TimeoutError("no acknowledgement before the deadline"))
             self._watch(sent.pending, on_late)
         return sent
 
-    async def _enqueue(self, item: Envelope, partition: int | None) -> "asyncio.Future[object]":
-        future: asyncio.Future[object] = await self.producer.send(
-            item.topic, value=item.value, key=item.key, headers=item.headers, partition=partition
-        )
-        return future
+    def _by_partition(self, envelopes: Sequence[Envelope]) -> dict[tuple[str, int | None], list[Envelope]]:
+        groups: dict[tuple[str, int | None], list[Envelope]] = {}
+        for item in envelopes:
+            groups.setdefault((item.topic, self._partition(item)), []).append(item)
+        return groups
+
+    async def _enqueue(self, topic: str, partition: int | None, items: list[Envelope], futures: Futures) -> None:
+        """One partition's records as whole batches (``send_batch``): a per-record ``send`` costs a
+        future, a lookup and a lock each, more than the rest of the record's way to Kafka.
+        A few records (a single request) and records whose partition is not known yet (no metadata)
+        go one by one instead: ``send_batch`` waits until the partition's previous batch is drained,
+        so concurrent single requests would queue behind each other's linger."""
+        if partition is None or len(items) < MIN_BATCH:
+            for item in items:
+                future = await self.producer.send(topic, value=item.value, key=item.key, headers=item.headers)
+                futures[future] = [item.event_id]
+            return
+        builder, ids = self.producer.create_batch(), list[str]()
+        for item in items:
+            if builder.append(key=item.key, value=item.value, timestamp=None, headers=item.headers) is None:
+                futures[await self.producer.send_batch(builder, topic, partition=partition)] = ids
+                builder, ids = self.producer.create_batch(), []
+                if builder.append(key=item.key, value=item.value, timestamp=None, headers=item.headers) is None:
+                    raise ValueError("record larger than the producer's max_batch_size")
+            ids.append(item.event_id)
+        if ids:
+            futures[await self.producer.send_batch(builder, topic, partition=partition)] = ids
 
     def _partition(self, item: Envelope) -> int | None:
         """The default partitioner's choice (murmur2 of the key), remembered per village: the pure-Python
@@ -85,36 +111,29 @@ class KafkaGate:
         return chosen
 
     @staticmethod
-    async def _wait(
-        lasts: list["asyncio.Future[object]"], futures: list["asyncio.Future[object]"], deadline: float
-    ) -> None:
-        """Wait until every future is done or the deadline passed.
-
-        A partition's records are acknowledged in order, so the last future of each partition is
-        awaited first (a handful of callbacks instead of one per record), then any stragglers.
-        """
+    async def _wait(futures: list["asyncio.Future[object]"], deadline: float) -> None:
+        """Wait until every future is done or the deadline passed (one future per batch: few)."""
         loop = asyncio.get_running_loop()
-        for group in (lasts, futures):
-            pending = [f for f in group if not f.done()]
-            if pending and loop.time() < deadline:
-                await asyncio.wait(pending, timeout=deadline - loop.time())
+        pending = [f for f in futures if not f.done()]
+        if pending and loop.time() < deadline:
+            await asyncio.wait(pending, timeout=deadline - loop.time())
 
     @staticmethod
-    def _sort(sent: Sent, future: "asyncio.Future[object]", event_id: str) -> None:
+    def _sort(sent: Sent, future: "asyncio.Future[object]", event_ids: list[str]) -> None:
         if not future.done():
-            sent.pending[future] = event_id
+            sent.pending[future] = event_ids
         elif future.cancelled() or future.exception() is not None:
-            sent.failed.append(event_id)
+            sent.failed.extend(event_ids)
         else:
-            sent.acked.append(event_id)
+            sent.acked.extend(event_ids)
 
-    def _watch(self, pending: dict["asyncio.Future[object]", str], on_late: LateOutcome) -> None:
+    def _watch(self, pending: Futures, on_late: LateOutcome) -> None:
         """Tell ``on_late`` how each pending record ended, once all of them did."""
 
         def resolved(_: "asyncio.Future[list[object]]") -> None:
             late = Sent()
-            for future, event_id in pending.items():
-                self._sort(late, future, event_id)
+            for future, event_ids in pending.items():
+                self._sort(late, future, event_ids)
             on_late(late.acked, late.failed)
 
         gathered = asyncio.gather(*pending, return_exceptions=True)

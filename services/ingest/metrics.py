@@ -35,6 +35,7 @@ KAFKA_READY = Gauge("waspada_ingest_kafka_ready", "1 while Kafka answers in time
 
 
 _children: dict[tuple[str, str, str], Any] = {}
+_latency: dict[tuple[str, str], Any] = {}
 
 
 def count(event_type: object, channel: str, status: str, n: int = 1) -> None:
@@ -70,4 +71,7 @@ class LatencyMiddleware:
             await self.app(scope, receive, send_and_note)
         finally:
             route = scope["path"] if scope["path"] in self.routes else "other"
-            REQUEST_SECONDS.labels(route, code).observe(time.perf_counter() - started)
+            child = _latency.get((route, code))
+            if child is None:
+                child = _latency[(route, code)] = REQUEST_SECONDS.labels(route, code)
+            child.observe(time.perf_counter() - started)
