@@ -17,7 +17,6 @@ from services.triage.policy import Policy
 from services.triage.rules import Assessment, assess
 from services.triage.state import Seen, VillageState, epoch, short
 
-
 MAX_PUBLISHED = 4
 """Revisions kept per incident for re-sending: one per severity from MEDIUM up, and one to spare."""
 
