@@ -4,14 +4,12 @@ Source topics carry raw bytes (``value_serializer="raw"``): we decode and valida
 that a poison message becomes a dead-letter record instead of crashing the agent. The agent runs
 with concurrency 1 (it writes a table) and keeps one table value per village.
 
-Why a crash is safe (at-least-once, no transactions on the embedded broker), without waiting for
-any acknowledgement per event: Faust flushes the producer (changelog writes and revisions alike)
-before it commits the offsets of processed records, so every record past the committed offset is
-read again after a crash. A revision is a pure function of the state and the record (uuid5 ids, the
-record's timestamp), so a trigger re-processed from an older state rebuilds it byte for byte; a
-trigger whose state did land is a duplicate and re-sends the revision stored for it (the state keeps
-every revision of the incident, see decide). No revision number is ever reused for different
-content, and none is skipped.
+Ordering that makes a crash safe (at-least-once, no transactions on the embedded broker):
+the village state is written, the producer is flushed (the state is durable), and only then is
+the revision sent and its acknowledgement awaited. So a revision that reached the topic is always
+in the recovered state; if it did not, the replayed trigger finds its state and sends the stored
+revision again, byte for byte. No revision number is ever reused for different content, and none
+is skipped.
 """
 
 from datetime import UTC, datetime
@@ -95,8 +93,10 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
 
     async def publish(decision: Decision, desa_key: bytes) -> None:
         if decision.escalation is not None and decision.body is not None:
-            # not awaited: the offset commit flushes it first (see the module docstring)
-            await escalations.send(key=desa_key, value=decision.body)
+            await app.producer.flush()  # the state that names this revision is durable first
+            # acknowledged before the next event: only the latest revision can be missing after a
+            # crash, and its trigger, read again, re-sends it from the state (decide)
+            await (await escalations.send(key=desa_key, value=decision.body))
             metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
         elif decision.replay is not None:
             await escalations.send(key=desa_key, value=decision.replay)

@@ -17,9 +17,6 @@ from services.triage.policy import Policy
 from services.triage.rules import Assessment, assess
 from services.triage.state import Seen, VillageState, epoch, short
 
-MAX_PUBLISHED = 4
-"""Revisions kept per incident for re-sending: one per severity from MEDIUM up, and one to spare."""
-
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -54,9 +51,8 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
         return Decision("recorded" if seen.signal else "merged", state, assessment=assessment)
     revision = escalation(incident, event.desa_code, policy, arrival)
     body = revision.model_dump_json()
-    # every revision of the incident is kept (severity only rises: at most MEDIUM, HIGH, CRITICAL), so a
-    # send still in flight at a crash is found again when its trigger is read again, whatever came after
-    incident.published = [*incident.published, [event_id, arrival.position, body]][-MAX_PUBLISHED:]
+    # only the latest revision is kept: the agent awaits each revision's acknowledgement before the next event
+    incident.published = [[event_id, arrival.position, body]]
     return Decision("escalated", state, escalation=revision, body=body.encode(), assessment=assessment)
 
 

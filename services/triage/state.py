@@ -72,8 +72,8 @@ class Incident:
     base_floor: int = 0
     base_reasons: list[list[Any]] = field(default_factory=list)
     published: list[list[str | None]] = field(default_factory=list)
-    """``[event_id, record position, JSON]`` of the incident's revisions, re-sent byte for byte when a
-    triggering record is read again after a crash (its send may not have completed: sends are not awaited)."""
+    """``[event_id, record position, JSON]`` of the latest revision, re-sent byte for byte when its
+    triggering record is read again after a crash (earlier revisions were acknowledged already)."""
 
     def published_by(self, event_id: str, position: str | None) -> str | None:
         for trigger, at, body in self.published:
