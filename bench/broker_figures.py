@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -112,11 +113,17 @@ def worker_drain(bootstrap: str, group: str, total: int, progress: Progress) -> 
 def bare_faust(bootstrap: str, workdir: Path, total: int, progress: Progress) -> float:
     """Start the bare agent as a worker subprocess, measure its drain of the input topics, stop it."""
     port = free_port()
-    argv = [sys.executable, "-m", "bench.bare_faust", "--bootstrap", bootstrap, "--port", str(port)]
-    proc = Managed("bare-faust", argv, log=workdir / "bare-faust.log", cwd=REPO_ROOT).start()
+    env = os.environ | {
+        "WASPADA_KAFKA_BOOTSTRAP": bootstrap,
+        "WASPADA_TRIAGE_APP_ID": "bench-bare-faust",
+        "WASPADA_TRIAGE_PORT": str(port),
+        "WASPADA_TRIAGE_DATA_DIR": str(workdir / "bare-faust-data"),
+    }
+    argv = [sys.executable, "-m", "services.triage.bare"]
+    proc = Managed("bare-faust", argv, env=env, log=workdir / "bare-faust.log", cwd=REPO_ROOT).start()
     url = f"http://127.0.0.1:{port}/count"
     try:
         proc.wait_until(lambda: port_open(port), timeout=60)
-        return drain_rate(lambda: int(get_json(url)["events"]), total, progress)
+        return drain_rate(lambda: int(get_json(url)["count"]), total, progress)
     finally:
         proc.stop()

@@ -13,7 +13,7 @@ from deploy.grafana.build import render
 from devstack.stack import Stack
 from tests.deploy.prometheus_server import PrometheusServer
 from tests.deploy.scenario import Scenario
-from tests.deploy.scrape import scrape_all, xfail_if_broken
+from tests.deploy.scrape import assert_none_broken, scrape_all
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_promql_counts_the_scenario(observed: tuple[Stack, PrometheusServer], sc
     )
     p99 = server.scalar("histogram_quantile(0.99, sum by (le) (waspada_end_to_end_seconds_bucket))")
     assert p99 is not None and math.isfinite(p99) and p99 > 0
-    xfail_if_broken(_triage_broken(stack))
+    assert_none_broken(_triage_broken(stack))
     _wait_all(
         server,
         {
@@ -79,7 +79,7 @@ def test_rules_evaluate_and_the_dead_letter_alert_fires(
     # the scenario's CRITICAL escalations are unacknowledged, so that alert may be pending, but its
     # 30-minute `for` keeps it from firing within a test
     assert state["WaspadaCriticalUnacknowledged"] in {"inactive", "pending"}
-    xfail_if_broken(_triage_broken(stack))
+    assert_none_broken(_triage_broken(stack))
 
     def firing() -> bool:
         alerts = server.query('ALERTS{alertname="WaspadaDeadLetters", alertstate="firing"}')
