@@ -8,7 +8,7 @@ still failing after its quick attempts is parked in the durable retry queue, whi
 settled, so one receiver that is down never holds the batch back.
 
 The loop never dies of a dependency: a batch that fails (Valkey or Kafka away) is replayed from
-the committed offsets after a backoff (0.25 s doubling up to 5 s). On shutdown it stops fetching,
+its first offsets (the committed ones) after a backoff (0.25 s doubling up to 5 s). On shutdown it stops fetching,
 finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
 the group.
 """
@@ -101,7 +101,7 @@ async def run(
                 continue
             try:
                 await handle_batch(messages, router, deadletter)
-            except Exception as error:  # Valkey or Kafka away: replay the batch from the committed offsets
+            except Exception as error:  # Valkey or Kafka away: replay the batch
                 if isinstance(error, RedisError):
                     log.warning("notify.batch_failed", error=type(error).__name__, retry_in_s=backoff)
                 else:
@@ -109,7 +109,12 @@ async def run(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), backoff)
                 backoff = min(BACKOFF_S[1], backoff * 2)
-                await consumer.seek_to_committed()
+                assigned = consumer.assignment()
+                for partition, part in batches.items():
+                    # back to where this batch began (seek_to_committed would not move a partition the
+                    # group never committed on: its failed batch would be skipped, i.e. lost)
+                    if partition in assigned:
+                        consumer.seek(partition, min(m.offset for m in part))
                 continue
             await consumer.commit()
             backoff = BACKOFF_S[0]
