@@ -392,16 +392,20 @@ class Deliverer:
     async def _log_success(self, delivery: Delivery, attempts: int) -> None:
         """The notification log entry and the console's delivery row, retried until Valkey takes them."""
         entry = json.dumps(self._entry(delivery, Outcome.DELIVERED, attempts))
-        wait = 0.1
+        wait, failures = 0.1, 0
         while True:
             try:
                 async with self.redis.pipeline(transaction=True) as pipe:
                     pipe.set(_log_key(delivery.id), store.now_iso(), ex=LOG_TTL_S)
                     pipe.hset(store.deliveries_key(delivery.escalation.escalation_id), delivery.id, entry)
                     await pipe.execute()
+                if failures:
+                    log.info("notify.log_written_late", delivery_id=delivery.id, failures=failures)
                 return
             except RedisError as error:
-                log.warning("notify.log_write_failed", delivery_id=delivery.id, error=type(error).__name__)
+                if not failures:
+                    log.warning("notify.log_write_failed", delivery_id=delivery.id, error=type(error).__name__)
+                failures += 1
                 await asyncio.sleep(wait)
                 wait = min(2.0, wait * 2)
 
