@@ -7,10 +7,10 @@
   success into a second page.
 - Retries: exponential backoff with jitter on 429, 5xx, timeouts and connection errors, honouring
   Retry-After; never on another 4xx. The first ``delivery_quick_attempts`` are made at once, in
-  process; a delivery still failing then is parked in the durable retry queue
-  (:mod:`services.notify.retryqueue`) and the consumer moves on (its batch commits: the queue
-  holds the delivery). A worker loop re-attempts parked deliveries when due, up to
-  ``delivery_attempts`` in all, then the delivery goes to the dead-letter topic and
+  process (a timeout, or a wait over 5 s, ends them early); a delivery still failing then is
+  parked in the durable retry queue (:mod:`services.notify.retryqueue`) and the consumer moves on
+  (its batch commits: the queue holds the delivery). A worker loop re-attempts parked deliveries
+  when due, up to ``delivery_attempts`` in all, then the delivery goes to the dead-letter topic and
   ``waspada_deadletter_total{stage="notify"}``.
 - One delivery id is never attempted by two tasks of a process at once (a replayed batch and the
   retry worker take turns), nor by two replicas (the queue's lease).
@@ -286,7 +286,12 @@ class Deliverer:
                     return Outcome.DEAD_LETTERED
                 wait = self.backoff(attempts, error)
                 due = time.time() + wait
-                quick = attempts < self.settings.delivery_quick_attempts and wait <= QUICK_WAIT_MAX_S
+                # a timeout already held the batch for a whole webhook timeout: park it at once
+                quick = (
+                    attempts < self.settings.delivery_quick_attempts
+                    and wait <= QUICK_WAIT_MAX_S
+                    and error.reason != "timeout"
+                )
                 if not quick or self.stopping.is_set() or await self._stopped_within(wait):
                     await self._park(delivery, attempts, error, due)
                     return Outcome.RETRYING
@@ -310,8 +315,10 @@ class Deliverer:
         failing = False
         while not self.stopping.is_set():
             room = 2 * self.settings.delivery_concurrency - len(self._retries)
+            # a lease shorter than an attempt could let another replica attempt the same delivery
+            lease = max(self.settings.retry_lease_s, 2 * self.settings.webhook_timeout_s)
             try:
-                claimed = await retryqueue.claim(self.redis, time.time(), self.settings.retry_lease_s, room)
+                claimed = await retryqueue.claim(self.redis, time.time(), lease, room)
                 failing = False
             except RedisError as error:
                 if not failing:
