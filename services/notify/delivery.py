@@ -329,7 +329,13 @@ class Deliverer:
                 task = asyncio.create_task(self._retry(delivery_id, body))
                 self._retries.add(task)
                 task.add_done_callback(self._retry_done)
-            await self._stopped_within(self.settings.retry_poll_s * (4 if failing else 1))
+            if self._retries and len(claimed) >= room:
+                # more may be due (a receiver is back after an outage): claim again as soon as one ends
+                await asyncio.wait(
+                    set(self._retries), timeout=self.settings.retry_poll_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            else:
+                await self._stopped_within(self.settings.retry_poll_s * (4 if failing else 1))
 
     def _retry_done(self, task: asyncio.Task[None]) -> None:
         self._retries.discard(task)
