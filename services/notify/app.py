@@ -170,6 +170,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(producer.stop(), 2.0)
             await redis.aclose()
+            await redis.connection_pool.disconnect()
 
     app = FastAPI(title="Waspada notify", version="1", lifespan=lifespan)
     app.state.directory = directory
