@@ -12,7 +12,12 @@ def main() -> None:
     settings = load_settings(NotifySettings)
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(
-        create_app(settings), host=settings.notify_host, port=settings.notify_port, log_config=None, access_log=False
+        create_app(settings),
+        host=settings.notify_host,
+        port=settings.notify_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=2,  # open HTTP requests; the lifespan's own shutdown is bounded apart
     )
 
 

@@ -1,23 +1,34 @@
-"""The notify FastAPI application: the escalation consumer, the timers and the officer API (CONTRACT §6)."""
+"""The notify FastAPI application: the escalation consumer, the timers and the officer API (CONTRACT §6).
+
+Valkey away: the background loops back off and carry on, the officer API and the console answer
+503 with ``Retry-After`` (never 500), ``/readyz`` fails and ``/healthz`` stays ok. SIGTERM: stop
+fetching, let the deliveries in flight finish and be logged, commit, exit (within
+``shutdown_grace_s`` plus a second or two).
+"""
 
 import asyncio
 import contextlib
 import hashlib
+import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
 
 from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
 from services.common.logs import get_logger
-from services.notify import console, consumer, metrics
+from services.notify import console, consumer, metrics, retryqueue
 from services.notify.delivery import Deliverer
 from services.notify.directory import Directory, EmailChannel, Office
 from services.notify.officer import Conflict, Officers
@@ -44,21 +55,75 @@ def office_for_token(index: dict[str, Office], token: str) -> Office | None:
     return index.get(hashlib.sha256(token.strip().encode()).hexdigest()) if token.strip() else None
 
 
-async def _forever(name: str, make: Any) -> None:
-    """Run a background loop; if it crashes, log it and start it again (a dead consumer is the worst outcome)."""
-    while True:
+REDIS_CONNECTIONS = 64
+RETRY_AFTER_S = 5
+"""Retry-After of the 503 the officer API and the console answer while Valkey is away."""
+
+
+def redis_client(url: str) -> Redis:
+    """One client for the whole process. Its pool makes a burst wait for a free connection (up to 5 s)
+    instead of failing with MaxConnectionsError; a broken connection (Valkey restarted) is
+    replaced and the command retried twice at once, so a restart costs one failed command at most."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=5,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+    )
+    return Redis(connection_pool=pool)
+
+
+async def _forever(name: str, make: Any, stopping: asyncio.Event) -> None:
+    """Run a background loop until shutdown; if it crashes, log it and start it again (a dead consumer is the
+    worst outcome)."""
+    while not stopping.is_set():
         try:
             await make()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("notify.background_crashed", task=name)
-            await asyncio.sleep(2.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), 2.0)
+
+
+class Readiness:
+    """``/readyz``: Valkey answers a PING (probed every second) and the process is not shutting down."""
+
+    def __init__(self, redis: Redis, stopping: asyncio.Event) -> None:
+        self.redis = redis
+        self.stopping = stopping
+        self.redis_ok = False
+
+    def problems(self) -> list[str]:
+        out = [] if self.redis_ok else ["valkey: not answering"]
+        return [*out, "shutting down"] if self.stopping.is_set() else out
+
+    async def run(self) -> None:
+        while True:
+            try:
+                ok = bool(await asyncio.wait_for(self.redis.ping(), 1.0))
+            except Exception:
+                ok = False
+            if ok != self.redis_ok:
+                (log.info if ok else log.warning)("notify.valkey_" + ("available" if ok else "unavailable"))
+            self.redis_ok = ok
+            await asyncio.sleep(1.0)
 
 
 async def _gauge_loop(redis: Redis) -> None:
+    failing = False
     while True:
-        await metrics.refresh_unacknowledged(redis)
+        try:
+            await metrics.refresh_unacknowledged(redis)
+            metrics.RETRY_QUEUE.set(await retryqueue.size(redis))
+            failing = False
+        except RedisError as error:
+            if not failing:
+                log.warning("notify.gauge_unavailable", error=type(error).__name__)
+            failing = True
         await asyncio.sleep(5.0)
 
 
@@ -72,7 +137,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ensure_topics(settings.kafka_bootstrap, Topics.ALL)
-        redis = Redis.from_url(settings.redis_url)
+        redis = redis_client(settings.redis_url)
         producer = make_producer(settings.kafka_bootstrap, idempotent=settings.kafka_idempotent_producer)
         await producer.start()
 
@@ -80,26 +145,32 @@ def create_app(settings: NotifySettings) -> FastAPI:
             await producer.send_and_wait(Topics.DEADLETTER, key=key, value=value)
 
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
-        router = Router(directory, redis, Deliverer(settings, redis, client, deadletter), settings)
+        deliverer = Deliverer(settings, redis, client, deadletter, directory)
+        stopping = deliverer.stopping
+        router = Router(directory, redis, deliverer, settings)
         app.state.redis = redis
         app.state.officers = Officers(directory, redis, settings.escalation_repeats)
-        loops: list[Coroutine[Any, Any, None]] = [
-            _forever("consumer", lambda: consumer.run(settings.kafka_bootstrap, router, deadletter)),
-            _forever("timers", router.run_timers),
-            _forever("gauge", lambda: _gauge_loop(redis)),
+        app.state.readiness = readiness = Readiness(redis, stopping)
+
+        def consume() -> Coroutine[Any, Any, None]:
+            return consumer.run(settings.kafka_bootstrap, router, deadletter, stopping)
+
+        work: list[Coroutine[Any, Any, None]] = [
+            _forever("consumer", consume, stopping),
+            _forever("timers", router.run_timers, stopping),
+            _forever("retries", deliverer.run_retries, stopping),
         ]
-        tasks = [asyncio.create_task(loop) for loop in loops]
+        working = [asyncio.create_task(loop) for loop in work]
+        watching = [asyncio.create_task(_gauge_loop(redis)), asyncio.create_task(readiness.run())]
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _shut_down(settings, deliverer, working, watching)
             await client.aclose()
-            await producer.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 2.0)
             await redis.aclose()
+            await redis.connection_pool.disconnect()
 
     app = FastAPI(title="Waspada notify", version="1", lifespan=lifespan)
     app.state.directory = directory
@@ -158,11 +229,35 @@ def create_app(settings: NotifySettings) -> FastAPI:
         """The newest audit entries of this office and the offices below it."""
         return await svc.audit_log(office)
 
-    console.mount(app, directory, by_token)
+    pages = console.mount(app, directory, by_token)
 
-    @app.get("/healthz")
+    @app.exception_handler(RedisError)
+    async def valkey_unavailable(request: Request, error: RedisError) -> Response:
+        """Valkey away: retry later (503), never a 500; the console says so in the officer's language."""
+        log.warning("notify.valkey_unavailable", path=request.url.path, error=type(error).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if request.url.path.startswith("/console"):
+            page = pages.page(request, "error.html", 503, message=pages.t(request)("unavailable"))
+            page.headers.update(headers)
+            return page
+        detail = "the escalation store is not answering; retry later"
+        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+
+    @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: Valkey answers and the process is not shutting down",
+        responses={503: {"description": "not ready, with the reason"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        found: Readiness | None = getattr(request.app.state, "readiness", None)
+        problems = found.problems() if found else ["starting"]
+        if problems:
+            return JSONResponse({"status": "not ready", "detail": "; ".join(problems)}, status_code=503)
+        return JSONResponse({"status": "ready"})
 
     @app.get("/metrics")
     async def prometheus_metrics(request: Request) -> Response:
@@ -171,6 +266,36 @@ def create_app(settings: NotifySettings) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _shut_down(
+    settings: NotifySettings,
+    deliverer: Deliverer,
+    working: list[asyncio.Task[None]],
+    watching: list[asyncio.Task[None]],
+) -> None:
+    """Stop fetching and claiming; the consumer finishes its batch (a delivery that would wait for a retry
+    is parked) and commits; every attempt in flight ends and is logged. Bounded by ``shutdown_grace_s``:
+    what is still running then is cancelled, except attempts, which cannot be cut between a 2xx and
+    its log entry (they are waited for one second more, then left to die with the process)."""
+    started = time.monotonic()
+    deliverer.stopping.set()
+    log.info("notify.stopping", grace_s=settings.shutdown_grace_s)
+    _, late = await asyncio.wait(working, timeout=settings.shutdown_grace_s)
+    for task in late:
+        task.cancel()
+    if late:
+        await asyncio.wait(late, timeout=1.0)
+    unfinished = await deliverer.drain(max(1.0, settings.shutdown_grace_s - (time.monotonic() - started)))
+    for task in watching:
+        task.cancel()
+    await asyncio.wait(watching, timeout=1.0)
+    log.info(
+        "notify.stopped",
+        seconds=round(time.monotonic() - started, 2),
+        cancelled=len(late),
+        unfinished_attempts=unfinished,
+    )
 
 
 def _raise(error: HTTPException) -> Any:

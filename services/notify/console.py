@@ -185,8 +185,8 @@ def _apply(rows: list[dict[str, Any]], filters: dict[str, str]) -> list[dict[str
     ]
 
 
-def mount(app: FastAPI, directory: Directory, tokens: dict[str, Office]) -> None:
-    """Register the console's routes and static files on ``app``."""
+def mount(app: FastAPI, directory: Directory, tokens: dict[str, Office]) -> Console:
+    """Register the console's routes and static files on ``app``; returns the page renderer."""
     console = Console(directory, tokens)
     router = APIRouter(prefix="/console", include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
@@ -301,3 +301,4 @@ def mount(app: FastAPI, directory: Directory, tokens: dict[str, Office]) -> None
         return await change(request, escalation_id, "resolve")
 
     app.include_router(router)
+    return console

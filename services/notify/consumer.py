@@ -3,16 +3,25 @@
 Records are fetched in batches; the incidents of a batch are handled concurrently (the revisions
 of one incident in order), and the batch's offsets are committed only once every delivery it
 called for is settled (delivered or dead-lettered). A crash before that replays the batch, and
-the notification log turns the replay into no-ops for what was already delivered.
+the notification log turns the replay into no-ops for what was already delivered. A delivery
+still failing after its quick attempts is parked in the durable retry queue, which counts as
+settled, so one receiver that is down never holds the batch back.
+
+The loop never dies of a dependency: a batch that fails (Valkey or Kafka away) is replayed from
+its first offsets (the committed ones) after a backoff (0.25 s doubling up to 5 s). On shutdown it stops fetching,
+finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
+the group.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from schemas.escalation import Escalation
 from schemas.topics import Topics
@@ -22,6 +31,9 @@ from services.notify.router import Router
 
 log = get_logger("waspada.notify.consumer")
 GROUP = "waspada-notify"
+FETCH_MAX_WAIT_MS = 20
+"""How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
+BACKOFF_S = (0.25, 5.0)
 
 
 async def _invalid(message: ConsumerRecord, deadletter: Callable[[bytes, bytes], Awaitable[None]]) -> None:
@@ -54,35 +66,57 @@ async def handle_batch(
         for escalation in sorted(escalations, key=lambda e: e.revision):
             await router.handle(escalation)
 
-    await asyncio.gather(*(in_order(group) for group in by_incident.values()))
+    # every incident runs to its end before a failure is raised: a replay never overlaps a straggler
+    results = await asyncio.gather(*(in_order(group) for group in by_incident.values()), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
-async def run(bootstrap: str, router: Router, deadletter: Callable[[bytes, bytes], Awaitable[None]]) -> None:
-    """Consume escalations until cancelled."""
+async def run(
+    bootstrap: str,
+    router: Router,
+    deadletter: Callable[[bytes, bytes], Awaitable[None]],
+    stopping: asyncio.Event,
+) -> None:
+    """Consume escalations until ``stopping`` is set; then commit what was handled and leave the group."""
     consumer = AIOKafkaConsumer(
         Topics.ESCALATIONS,
         bootstrap_servers=bootstrap,
         group_id=GROUP,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=900_000,
     )
     await consumer.start()
+    backoff = BACKOFF_S[0]
     try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=100)
+        while not stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=100)
             messages = [m for part in batches.values() for m in part]
             if not messages:
                 continue
             try:
                 await handle_batch(messages, router, deadletter)
-            except Exception:  # Redis or Kafka away: replay the batch from the committed offsets
-                log.exception("notify.batch_failed")
-                await asyncio.sleep(1.0)
-                await consumer.seek_to_committed()
+            except Exception as error:  # Valkey or Kafka away: replay the batch
+                if isinstance(error, RedisError):
+                    log.warning("notify.batch_failed", error=type(error).__name__, retry_in_s=backoff)
+                else:
+                    log.exception("notify.batch_failed", retry_in_s=backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), backoff)
+                backoff = min(BACKOFF_S[1], backoff * 2)
+                assigned = consumer.assignment()
+                for partition, part in batches.items():
+                    # back to where this batch began (seek_to_committed would not move a partition the
+                    # group never committed on: its failed batch would be skipped, i.e. lost)
+                    if partition in assigned:
+                        consumer.seek(partition, min(m.offset for m in part))
                 continue
             await consumer.commit()
+            backoff = BACKOFF_S[0]
     finally:
         await consumer.stop()

@@ -1,23 +1,36 @@
 """Delivery of one notification to one office channel: signed webhook or e-mail, retried, logged.
 
 - The notification log entry is written only after a success (as Alertmanager's), so a restart
-  or a replayed escalation skips exactly what was already delivered and retries the rest.
-- Retries (tenacity): exponential backoff with jitter on 429, 5xx, timeouts and connection
-  errors, honouring Retry-After up to the backoff cap; never on another 4xx. The number of
-  attempts and each wait are bounded, so one dead receiver delays only its own delivery.
-- After the last attempt the delivery goes to the dead-letter topic and
+  or a replayed escalation skips exactly what was already delivered and retries the rest. Once a
+  receiver answered 2xx the entry is written before anything else happens: it is retried until
+  Valkey takes it, and the process remembers the id meanwhile, so a Valkey outage never turns a
+  success into a second page.
+- Retries: exponential backoff with jitter on 429, 5xx, timeouts and connection errors, honouring
+  Retry-After; never on another 4xx. The first ``delivery_quick_attempts`` are made at once, in
+  process (a timeout, or a wait over 5 s, ends them early); a delivery still failing then is
+  parked in the durable retry queue (:mod:`services.notify.retryqueue`) and the consumer moves on
+  (its batch commits: the queue holds the delivery). A worker loop re-attempts parked deliveries
+  when due, up to ``delivery_attempts`` in all, then the delivery goes to the dead-letter topic and
   ``waspada_deadletter_total{stage="notify"}``.
+- One delivery id is never attempted by two tasks of a process at once (a replayed batch and the
+  retry worker take turns), nor by two replicas (the queue's lease).
+- An attempt and the log entry after it are one unit that a cancellation does not cut: shutdown
+  waits for the units in flight (:meth:`Deliverer.drain`), so a webhook answered 200 is logged
+  before the process exits.
 - Concurrency is bounded per process by a semaphore held only during an attempt, never during
   a backoff wait.
 """
 
 import asyncio
+import contextlib
 import email.utils
 import json
+import random
 import smtplib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -26,15 +39,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import ValidationError
 from redis.asyncio import Redis
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from redis.exceptions import RedisError
 
 from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
-from services.notify import metrics, payload, signing, store
-from services.notify.directory import Channel, EmailChannel, Office, WebhookChannel
+from services.notify import metrics, payload, retryqueue, signing, store
+from services.notify.directory import Channel, Directory, EmailChannel, Office, WebhookChannel
 from services.notify.payload import Notice
 from services.notify.settings import NotifySettings
 
@@ -42,6 +55,10 @@ log = get_logger("waspada.notify.delivery")
 WEBHOOK_NAMESPACE = uuid.UUID("1d0c8a52-2f7e-4b8e-a7c3-5e4f9b6d2a01")
 LOG_TTL_S = 90 * 24 * 3600
 """How long the notification log remembers a delivery: far beyond any replay of the topic."""
+QUICK_WAIT_MAX_S = 5.0
+"""A wait longer than this (a long Retry-After) is never slept in process: the delivery is parked."""
+REMEMBERED = 100_000
+"""Delivery ids this process remembers as delivered, besides the notification log in Valkey."""
 
 
 def webhook_id(escalation_id: str, office_id: str, step: int = 0, channel_index: int = 0) -> str:
@@ -57,6 +74,8 @@ def _log_key(delivery_id: str) -> str:
 class Outcome(StrEnum):
     DELIVERED = "delivered"
     ALREADY_DELIVERED = "already_delivered"
+    RETRYING = "retrying"
+    """Parked in the retry queue: settled for the consumer, the retry worker owns it now."""
     DEAD_LETTERED = "dead_lettered"
     SKIPPED = "skipped"
 
@@ -92,6 +111,34 @@ class Delivery:
     def id(self) -> str:
         return webhook_id(self.escalation.escalation_id, self.office.id, self.notice.step, self.channel_index)
 
+    def to_json(self, attempts: int, last_error: str) -> str:
+        """What the retry queue keeps to attempt it again (the office by id: secrets stay in the directory)."""
+        return json.dumps(
+            {
+                "escalation": self.escalation.model_dump(mode="json"),
+                "office_id": self.office.id,
+                "channel_index": self.channel_index,
+                "notice": {
+                    "kind": self.notice.kind,
+                    "step": self.notice.step,
+                    "jurisdiction_uncertain": self.notice.jurisdiction_uncertain,
+                },
+                "attempts": attempts,
+                "last_error": last_error,
+            }
+        )
+
+
+def delivery_from_json(directory: Directory, data: dict[str, Any]) -> Delivery | None:
+    """A parked delivery again; None when its office or channel is no longer in the directory."""
+    office = directory.get(data["office_id"])
+    index = int(data["channel_index"])
+    if office is None or not 0 <= index < len(office.channels):
+        return None
+    notice = Notice(data["notice"]["kind"], int(data["notice"]["step"]), bool(data["notice"]["jurisdiction_uncertain"]))
+    escalation = Escalation.model_validate(data["escalation"])
+    return Delivery(escalation, office, office.channels[index], index, notice)
+
 
 def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
@@ -106,18 +153,21 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-class _Backoff(wait_base):
-    """Exponential backoff with jitter, or the receiver's Retry-After, never above ``cap``."""
-
-    def __init__(self, initial: float, cap: float) -> None:
-        self.cap = cap
-        self.exponential = wait_exponential_jitter(initial=initial, max=cap, jitter=initial)
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, Retryable) and error.retry_after is not None:
-            return min(error.retry_after, self.cap)
-        return min(float(self.exponential(retry_state)), self.cap)
+def backoff_s(
+    attempts: int,
+    *,
+    initial: float,
+    cap: float,
+    retry_after: float | None = None,
+    retry_after_max: float = 600.0,
+    jitter: Callable[[], float] = random.random,
+) -> float:
+    """The wait after ``attempts`` failed attempts: the receiver's Retry-After when it sent one (up to
+    ``retry_after_max``), else min(initial·2^(attempts-1), cap) less up to 20 % jitter."""
+    if retry_after is not None:
+        return min(max(0.0, retry_after), retry_after_max)
+    base = min(cap, initial * 2.0 ** min(attempts - 1, 60))
+    return base * (1.0 - 0.2 * jitter())
 
 
 def _smtp_send(url: str, message: EmailMessage, timeout: float) -> None:
@@ -137,7 +187,7 @@ def _smtp_failure(error: Exception) -> Exception:
 
 
 class Deliverer:
-    """Sends deliveries with retries, the notification log and the dead-letter topic."""
+    """Sends deliveries with quick retries, the durable retry queue, the notification log and the dead-letter topic."""
 
     def __init__(
         self,
@@ -145,43 +195,232 @@ class Deliverer:
         redis: Redis,
         client: httpx.AsyncClient,
         deadletter: Callable[[bytes, bytes], Awaitable[None]],
+        directory: Directory,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.client = client
         self.deadletter = deadletter
+        self.directory = directory
         self.slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self.stopping = asyncio.Event()
+        """Set on shutdown: no quick retry waits any more (the delivery is parked), the retry worker stops."""
+        self._delivered: OrderedDict[str, None] = OrderedDict()
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._units: set[asyncio.Future[None]] = set()
+        self._retries: set[asyncio.Task[None]] = set()
 
+    # -- one delivery at a time per id ------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, delivery_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(delivery_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._locks.pop(delivery_id, None)
+
+    def _remember(self, delivery_id: str) -> None:
+        self._delivered[delivery_id] = None
+        self._delivered.move_to_end(delivery_id)
+        while len(self._delivered) > REMEMBERED:
+            self._delivered.popitem(last=False)
+
+    def backoff(self, attempts: int, error: Retryable) -> float:
+        return backoff_s(
+            attempts,
+            initial=self.settings.retry_initial_s,
+            cap=self.settings.retry_max_s,
+            retry_after=error.retry_after,
+            retry_after_max=self.settings.retry_after_max_s,
+        )
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Sleep ``seconds``; True at once if shutdown begins meanwhile."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), max(0.0, seconds))
+        except TimeoutError:
+            return False
+        return True
+
+    # -- the consumer's and the timers' path ------------------------------------------------------
     async def deliver(self, delivery: Delivery) -> Outcome:
-        """Deliver once, or confirm an earlier success; dead-letter after the last attempt."""
-        if await self.redis.exists(_log_key(delivery.id)):
+        """Deliver, or confirm an earlier success, or park in the retry queue, or dead-letter.
+
+        Returns once the delivery is settled for the caller: the consumer may commit then.
+        """
+        async with self._exclusive(delivery.id):
+            return await self._deliver(delivery)
+
+    async def _deliver(self, delivery: Delivery) -> Outcome:
+        if delivery.id in self._delivered:
             return Outcome.ALREADY_DELIVERED
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(_log_key(delivery.id))
+            pipe.zscore(retryqueue.DUE, delivery.id)
+            logged, parked = await pipe.execute()
+        if logged:
+            self._remember(delivery.id)
+            return Outcome.ALREADY_DELIVERED
+        if parked is not None:
+            return Outcome.RETRYING
         if isinstance(delivery.channel, EmailChannel) and not self.settings.smtp_url:
             metrics.NOTIFICATIONS.labels("email", "skipped").inc()
             await self._record(delivery, Outcome.SKIPPED, 0, "smtp_not_configured")
             return Outcome.SKIPPED
         attempts = 0
-        try:
-            async for attempt in self._retrying():
-                with attempt:
-                    attempts += 1
-                    await self._attempt(delivery)
-        except (Retryable, Permanent) as error:
-            await self._dead_letter(delivery, attempts, error)
-            return Outcome.DEAD_LETTERED
-        await self.redis.set(_log_key(delivery.id), store.now_iso(), ex=LOG_TTL_S)
-        metrics.NOTIFICATIONS.labels(delivery.channel.type, "delivered").inc()
-        await self._record(delivery, Outcome.DELIVERED, attempts)
-        await self._end_to_end(delivery.escalation)
-        return Outcome.DELIVERED
+        while True:
+            attempts += 1
+            try:
+                await self._attempt_logged(delivery, attempts)
+                return Outcome.DELIVERED
+            except Permanent as error:
+                await self._dead_letter(delivery, attempts, error)
+                return Outcome.DEAD_LETTERED
+            except Retryable as error:
+                if attempts >= self.settings.delivery_attempts:
+                    await self._dead_letter(delivery, attempts, error)
+                    return Outcome.DEAD_LETTERED
+                wait = self.backoff(attempts, error)
+                due = time.time() + wait
+                # a timeout already held the batch for a whole webhook timeout: park it at once
+                quick = (
+                    attempts < self.settings.delivery_quick_attempts
+                    and wait <= QUICK_WAIT_MAX_S
+                    and error.reason != "timeout"
+                )
+                if not quick or self.stopping.is_set() or await self._stopped_within(wait):
+                    await self._park(delivery, attempts, error, due)
+                    return Outcome.RETRYING
 
-    def _retrying(self) -> AsyncRetrying:
-        return AsyncRetrying(
-            stop=stop_after_attempt(self.settings.delivery_attempts),
-            wait=_Backoff(self.settings.retry_initial_s, self.settings.retry_max_s),
-            retry=retry_if_exception_type(Retryable),
-            reraise=True,
+    async def _park(self, delivery: Delivery, attempts: int, error: Retryable, due: float) -> None:
+        await retryqueue.park(self.redis, delivery.id, delivery.to_json(attempts, error.reason), due)
+        metrics.NOTIFICATIONS.labels(delivery.channel.type, "retrying").inc()
+        await self._record(delivery, Outcome.RETRYING, attempts, error.reason)
+        log.info(
+            "notify.parked",
+            delivery_id=delivery.id,
+            office=delivery.office.id,
+            attempts=attempts,
+            reason=error.reason,
+            retry_in_s=round(due - time.time(), 1),
         )
+
+    # -- the retry worker -------------------------------------------------------------------------
+    async def run_retries(self) -> None:
+        """Attempt parked deliveries when due, until shutdown begins."""
+        failing = False
+        while not self.stopping.is_set():
+            room = 2 * self.settings.delivery_concurrency - len(self._retries)
+            # a lease shorter than an attempt could let another replica attempt the same delivery
+            lease = max(self.settings.retry_lease_s, 2 * self.settings.webhook_timeout_s)
+            try:
+                claimed = await retryqueue.claim(self.redis, time.time(), lease, room)
+                failing = False
+            except RedisError as error:
+                if not failing:
+                    log.warning("notify.retry_queue_unavailable", error=type(error).__name__)
+                failing = True
+                claimed = []
+            for delivery_id, body in claimed:
+                task = asyncio.create_task(self._retry(delivery_id, body))
+                self._retries.add(task)
+                task.add_done_callback(self._retry_done)
+            if self._retries and len(claimed) >= room:
+                # more may be due (a receiver is back after an outage): claim again as soon as one ends
+                await asyncio.wait(
+                    set(self._retries), timeout=self.settings.retry_poll_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            else:
+                await self._stopped_within(self.settings.retry_poll_s * (4 if failing else 1))
+
+    def _retry_done(self, task: asyncio.Task[None]) -> None:
+        self._retries.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # the entry stays leased in the queue and is claimed again when the lease ends
+            log.warning("notify.retry_failed", error=repr(task.exception()))
+
+    async def _retry(self, delivery_id: str, body: str) -> None:
+        try:
+            data = json.loads(body)
+            delivery = delivery_from_json(self.directory, data)
+        except (ValueError, KeyError, TypeError, ValidationError):
+            log.error("notify.retry_unreadable", delivery_id=delivery_id)
+            await retryqueue.done(self.redis, delivery_id)
+            return
+        if delivery is None or delivery.id != delivery_id:
+            log.warning("notify.retry_office_gone", delivery_id=delivery_id, office=data.get("office_id"))
+            await retryqueue.done(self.redis, delivery_id)
+            return
+        async with self._exclusive(delivery_id):
+            if delivery_id in self._delivered or await self.redis.exists(_log_key(delivery_id)):
+                await retryqueue.done(self.redis, delivery_id)
+                return
+            attempts = int(data["attempts"]) + 1
+            try:
+                await self._attempt_logged(delivery, attempts)
+            except Permanent as error:
+                await self._dead_letter(delivery, attempts, error)
+            except Retryable as error:
+                if attempts >= self.settings.delivery_attempts:
+                    await self._dead_letter(delivery, attempts, error)
+                else:
+                    await self._park(delivery, attempts, error, time.time() + self.backoff(attempts, error))
+                    return
+            await retryqueue.done(self.redis, delivery_id)
+
+    # -- shutdown ---------------------------------------------------------------------------------
+    async def drain(self, timeout: float) -> int:
+        """Wait up to ``timeout`` for retries and attempts in flight to end (and be logged); how many did not."""
+        pending = {*self._retries, *self._units}
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=timeout)
+        return len(still)
+
+    # -- one attempt and its log entry ------------------------------------------------------------
+    async def _attempt_logged(self, delivery: Delivery, attempts: int) -> None:
+        """One attempt and, on success, its log entry, as a unit no cancellation cuts in two."""
+        unit = asyncio.ensure_future(self._attempt_then_log(delivery, attempts))
+        self._units.add(unit)
+        unit.add_done_callback(self._unit_done)
+        await asyncio.shield(unit)
+
+    def _unit_done(self, unit: asyncio.Future[None]) -> None:
+        self._units.discard(unit)
+        if not unit.cancelled():
+            unit.exception()  # retrieved here too, for a unit whose caller was cancelled
+
+    async def _attempt_then_log(self, delivery: Delivery, attempts: int) -> None:
+        await self._attempt(delivery)
+        self._remember(delivery.id)
+        await self._log_success(delivery, attempts)
+        metrics.NOTIFICATIONS.labels(delivery.channel.type, "delivered").inc()
+        with contextlib.suppress(RedisError):
+            await self._end_to_end(delivery.escalation)
+
+    async def _log_success(self, delivery: Delivery, attempts: int) -> None:
+        """The notification log entry and the console's delivery row, retried until Valkey takes them."""
+        entry = json.dumps(self._entry(delivery, Outcome.DELIVERED, attempts))
+        wait, failures = 0.1, 0
+        while True:
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.set(_log_key(delivery.id), store.now_iso(), ex=LOG_TTL_S)
+                    pipe.hset(store.deliveries_key(delivery.escalation.escalation_id), delivery.id, entry)
+                    await pipe.execute()
+                if failures:
+                    log.info("notify.log_written_late", delivery_id=delivery.id, failures=failures)
+                return
+            except RedisError as error:
+                if not failures:
+                    log.warning("notify.log_write_failed", delivery_id=delivery.id, error=type(error).__name__)
+                failures += 1
+                await asyncio.sleep(wait)
+                wait = min(2.0, wait * 2)
 
     async def _attempt(self, delivery: Delivery) -> None:
         started = time.monotonic()
@@ -252,7 +491,8 @@ class Deliverer:
         await self._record(delivery, Outcome.DEAD_LETTERED, attempts, error.reason)
         log.warning("notify.dead_lettered", delivery_id=delivery.id, office=delivery.office.id, reason=error.reason)
 
-    async def _record(self, delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> None:
+    @staticmethod
+    def _entry(delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "office_id": delivery.office.id,
             "office_name": delivery.office.name,
@@ -265,6 +505,10 @@ class Deliverer:
         }
         if error:
             entry["error"] = error
+        return entry
+
+    async def _record(self, delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> None:
+        entry = self._entry(delivery, outcome, attempts, error)
         await store.record_delivery(self.redis, delivery.escalation.escalation_id, delivery.id, entry)
 
     async def _end_to_end(self, escalation: Escalation) -> None:

@@ -22,6 +22,9 @@ END_TO_END_SECONDS = Histogram(
 UNACKNOWLEDGED = Gauge(
     "waspada_escalations_unacknowledged", "Open escalations nobody has acknowledged yet", ["severity"]
 )
+RETRY_QUEUE = Gauge(
+    "waspada_notify_retry_queue", "Deliveries parked in the durable retry queue (a receiver is failing)"
+)
 DEADLETTERS = Counter(
     "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
 )

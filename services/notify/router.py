@@ -1,9 +1,11 @@
 """From one escalation (or one due acknowledgement timer) to the deliveries it calls for."""
 
 import asyncio
+import contextlib
 import time
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from schemas.escalation import Escalation, Severity
 from services.common.logs import get_logger
@@ -51,8 +53,15 @@ class Router:
         return [d for ids, kind in plan for d in self.deliveries(escalation, ids, Notice(kind, 0, chain.uncertain))]
 
     async def send(self, deliveries: list[Delivery]) -> list[Outcome]:
-        """Every delivery concurrently; returns once each is delivered or dead-lettered."""
-        return list(await asyncio.gather(*(self.deliverer.deliver(d) for d in deliveries)))
+        """Every delivery concurrently; returns once each is delivered, parked for a retry or dead-lettered.
+
+        A failure (Valkey away) is raised only once every other delivery has settled too.
+        """
+        results = await asyncio.gather(*(self.deliverer.deliver(d) for d in deliveries), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if not isinstance(r, BaseException)]
 
     async def handle(self, escalation: Escalation) -> None:
         """Store the revision, fix the chain, start the acknowledgement timer, deliver."""
@@ -94,13 +103,21 @@ class Router:
         await timers.advance(self.redis, escalation_id, step, next_due)
 
     async def run_timers(self) -> None:
-        """Poll the due timers until cancelled."""
-        while True:
+        """Poll the due timers until shutdown begins; a Valkey outage only slows the polling down."""
+        stopping = self.deliverer.stopping
+        failing = False
+        while not stopping.is_set():
             try:
                 due = await timers.claim(self.redis, self.settings.timer_lease_s)
                 await asyncio.gather(*(self.escalate(e, s) for e, s in due))
+                failing = False
             except asyncio.CancelledError:
                 raise
+            except RedisError as error:  # the lease brings a claimed timer back
+                if not failing:
+                    log.warning("notify.timers_unavailable", error=type(error).__name__)
+                failing = True
             except Exception:  # keep the loop alive; the lease brings the timer back
                 log.exception("notify.timer_error")
-            await asyncio.sleep(self.settings.timer_poll_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.settings.timer_poll_s * (4 if failing else 1))

@@ -20,11 +20,20 @@ class NotifySettings(CommonSettings):
     """Acknowledgement time of a HIGH/CRITICAL escalation that does not carry the policy's own."""
     escalation_repeats: int = Field(default=3, ge=1, le=20)
     """How many times an unacknowledged escalation goes (again) to the parent offices."""
-    delivery_attempts: int = Field(default=6, ge=1, le=20)
-    """Attempts per delivery before it goes to the dead-letter topic."""
+    delivery_attempts: int = Field(default=16, ge=1, le=50)
+    """Attempts per delivery (in process and from the retry queue) before it goes to the dead-letter topic."""
+    delivery_quick_attempts: int = Field(default=3, ge=1, le=10)
+    """Attempts made at once, in process; after them a failing delivery is parked in the retry queue."""
     retry_initial_s: float = Field(default=1.0, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)
-    """Backoff cap per wait, also the cap on an honoured Retry-After: retries stay bounded."""
+    """Backoff cap per wait: the wait before attempt n+1 is min(initial·2^(n-1), max), minus up to 20 % jitter."""
+    retry_after_max_s: float = Field(default=600.0, gt=0)
+    """The longest Retry-After a receiver can ask for; a longer one is cut to this."""
+    retry_poll_s: float = Field(default=0.5, gt=0)
+    retry_lease_s: float = Field(default=60.0, gt=0)
+    """A claimed retry that no replica settled within this is claimed again (crash safety)."""
+    shutdown_grace_s: float = Field(default=5.0, gt=0, le=60)
+    """On SIGTERM: how long in-flight deliveries get to finish and be logged before the process exits."""
     delivery_concurrency: int = Field(default=16, ge=1, le=256)
     timer_poll_s: float = Field(default=0.5, gt=0)
     timer_lease_s: float = Field(default=120.0, gt=0)

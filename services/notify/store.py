@@ -119,12 +119,16 @@ async def set_status(
 
 
 # -- deliveries, as the console shows them ----------------------------------------------------
+def deliveries_key(escalation_id: str) -> str:
+    return _key("deliveries", escalation_id)
+
+
 async def record_delivery(redis: Redis, escalation_id: str, delivery_id: str, entry: dict[str, Any]) -> None:
-    await redis.hset(_key("deliveries", escalation_id), delivery_id, json.dumps(entry))
+    await redis.hset(deliveries_key(escalation_id), delivery_id, json.dumps(entry))
 
 
 async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
-    raw = await redis.hgetall(_key("deliveries", escalation_id))
+    raw = await redis.hgetall(deliveries_key(escalation_id))
     entries = [json.loads(v) for v in raw.values()]
     return sorted(entries, key=lambda e: (e.get("step", 0), e.get("at", "")))
 

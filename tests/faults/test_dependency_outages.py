@@ -9,13 +9,6 @@ from tests.faults.drill import assert_nothing_lost, run_drill, seconds
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TEMPORARY, ingest and notify are being rewritten: a redis ConnectionError in services/notify/consumer.py "
-    "(router.handle → store.save / deliver_webhook) ends the consumer task silently, so notify never delivers again "
-    "while /healthz stays ok; services/ingest/app.py answers 500 (unhandled ConnectionError in "
-    "idempotency.already_published) instead of 503 with Retry-After while Valkey is down",
-)
 def test_valkey_restarted_under_load_loses_nothing(start_pipeline: StartPipeline) -> None:
     stack, record = start_pipeline()
 
@@ -25,12 +18,6 @@ def test_valkey_restarted_under_load_loses_nothing(start_pipeline: StartPipeline
     assert_nothing_lost(run_drill(stack, record, restart))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TEMPORARY, notify is being rewritten: services/notify/delivery.py tries a webhook once; a failure is "
-    "counted but neither retried nor dead-lettered, and the consumer commits the offset, so every notification "
-    "due while the receiver was down is lost",
-)
 def test_webhook_receiver_down_for_a_while_is_caught_up(start_pipeline: StartPipeline) -> None:
     stack, record = start_pipeline()
 

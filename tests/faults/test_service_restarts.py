@@ -20,14 +20,6 @@ def test_triage_sigkilled_and_restarted_loses_nothing(start_pipeline: StartPipel
     assert_nothing_lost(run_drill(stack, record, crash))
 
 
-@pytest.mark.xfail(
-    strict=False,  # the hang is intermittent (2 runs in 4 here): strict would make the suite flaky
-    reason="TEMPORARY, notify is being rewritten: INTERMITTENTLY, on SIGTERM notify logs 'Waiting for "
-    "application shutdown' and then keeps consuming and delivering for 10 s (the task.cancel() in the lifespan "
-    "of services/notify/app.py does not end the consumer loop of services/notify/consumer.py), until the "
-    "launcher SIGKILLs it mid-delivery: a webhook the receiver answered 200 is not in the notification log yet "
-    "and is sent again after the restart",
-)
 def test_notify_restarted_mid_delivery_sends_nothing_twice(start_pipeline: StartPipeline) -> None:
     # a slow receiver (20 ms per answer) keeps notify in the middle of a delivery nearly all the time
     stack, record = start_pipeline(receiver_delay_ms=20)

@@ -2,12 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from types import SimpleNamespace
-from typing import Any
 
 from schemas.escalation import Escalation
 from services.notify import payload
-from services.notify.delivery import Retryable, _Backoff, retry_after_seconds, webhook_id
+from services.notify.delivery import backoff_s, retry_after_seconds, webhook_id
 from tests.notify.conftest import escalation
 
 
@@ -19,18 +17,15 @@ def test_retry_after_as_seconds_or_http_date() -> None:
     assert retry_after_seconds("soon") is None
 
 
-def _state(error: Exception | None, attempt: int) -> Any:
-    outcome = SimpleNamespace(exception=lambda: error)
-    return SimpleNamespace(outcome=outcome, attempt_number=attempt)
-
-
-def test_backoff_honours_retry_after_but_never_beyond_the_cap() -> None:
-    wait = _Backoff(initial=1.0, cap=30.0)
-    assert wait(_state(Retryable("http_429", retry_after=5), 1)) == 5
-    assert wait(_state(Retryable("http_429", retry_after=3600), 1)) == 30
-    waits = [wait(_state(Retryable("http_503"), n)) for n in range(1, 12)]
-    assert all(0 < w <= 30 for w in waits)
-    assert waits[4] > waits[0], "the backoff grows"
+def test_backoff_doubles_up_to_the_cap_with_jitter_and_honours_retry_after() -> None:
+    assert backoff_s(1, initial=1.0, cap=30.0, retry_after=5) == 5
+    assert backoff_s(1, initial=1.0, cap=30.0, retry_after=3600, retry_after_max=600) == 600
+    waits = [backoff_s(n, initial=1.0, cap=30.0, jitter=lambda: 0.0) for n in range(1, 16)]
+    assert waits[:6] == [1, 2, 4, 8, 16, 30] and max(waits) == 30
+    jittered = [backoff_s(n, initial=1.0, cap=30.0) for n in range(1, 16)]
+    assert all(0.8 * w <= j <= w for w, j in zip(waits, jittered, strict=True))
+    # the default schedule: 16 attempts over about five minutes
+    assert sum(waits) * 0.8 >= 260 and sum(waits) <= 335
 
 
 def test_webhook_id_is_stable_and_distinct_per_office_and_step() -> None:
