@@ -114,7 +114,7 @@ def test_containers_run_make_runs_command_safely(
     port = int(env[f"WASPADA_{name.upper()}_PORT"]["value"])
     assert [p["containerPort"] for p in container["ports"]] == [port]
     assert workload["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port)
-    if name == "ingest":
+    if name in ("ingest", "notify"):  # both have a readiness of their own (Kafka / Valkey reachable, not draining)
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
