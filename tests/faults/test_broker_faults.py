@@ -31,4 +31,7 @@ def test_broker_killed_and_restarted_with_its_log_in_s3_loses_nothing(start_pipe
     def crash() -> None:
         stacks.restart(stack, "broker", kill=True, down_for=2.0)
 
-    assert_nothing_lost(run_drill(stack, record, crash, rate=15.0))
+    # every record the broker writes is an object PUT to moto's S3 server (Python, on the same 2 cores): triage's
+    # changelog, escalations and commits crawl when the machine is busy (seen: 2-3 escalations/s with other
+    # tests running beside it), so the catch-up is given longer than on the in-memory broker
+    assert_nothing_lost(run_drill(stack, record, crash, rate=15.0, settle_timeout=seconds(60, 180)))
