@@ -5,17 +5,26 @@ that a poison message becomes a dead-letter record instead of crashing the agent
 with concurrency 1 (it writes a table) and keeps one table value per village.
 
 Ordering that makes a crash safe (at-least-once, no transactions on the embedded broker):
-the village state is written, the producer is flushed (the state is durable), and only then is
-the revision sent and its acknowledgement awaited. So a revision that reached the topic is always
-in the recovered state; if it did not, the replayed trigger finds its state and sends the stored
-revision again, byte for byte. No revision number is ever reused for different content, and none
-is skipped.
+the village state is written and the broker's acknowledgement of that very changelog record is
+awaited (the state is durable), and only then is the revision sent and its acknowledgement
+awaited. So a revision that reached the topic is always in the recovered state; if it did not,
+the replayed trigger finds its state and sends the stored revision again, byte for byte. No
+revision number is ever reused for different content, and none is skipped.
+
+Offsets: the stream does not ack by itself (``noack``). A message is acked, so its offset may be
+committed, only once the changelog record of the state it produced is acknowledged by the broker
+(at once when it changed no state). Faust's own commit barrier, ``producer.flush()``, is not
+enough: its buffer's flush returns while a record is being handed to the Kafka client (and after
+0.1 s in any case), so an offset could be committed whose state was never written, and a crash
+then lost that event from its incident: the replay skipped it, the state did not have it.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
+from faust.types import EventT
+from faust.types.tuples import FutureMessage
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
@@ -44,6 +53,46 @@ class Rejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
+
+
+class VillageTable(faust.Table[bytes, bytes]):
+    """The village table; ``put`` returns the changelog record of the write, to await its acknowledgement."""
+
+    _last_write: FutureMessage | None = None
+
+    def send_changelog(
+        self,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> FutureMessage:
+        fut = super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        self._last_write = fut
+        return fut
+
+    def put(self, key: bytes, value: bytes) -> FutureMessage:
+        """Set ``key`` (inside the agent, like ``table[key] = value``) and return its changelog record."""
+        self[key] = value
+        assert self._last_write is not None
+        return self._last_write
+
+
+def ack_when_durable(event: EventT[Any], written: FutureMessage | None) -> None:
+    """Ack ``event`` now, or once the changelog record of the state it produced is acknowledged."""
+    if written is None:
+        event.ack()
+        return
+
+    def done(fut: Any) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            # left unacked: its offset is never committed and the event is read again after a restart
+            log.error("changelog_write_failed", offset=event.message.offset)
+            return
+        event.ack()
+
+    written.add_done_callback(done)
 
 
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
@@ -76,7 +125,11 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
-    villages = app.Table("villages", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes)
+    villages = VillageTable(
+        app, name="villages", default=None, beacon=app.tables.beacon, partitions=PARTITIONS, key_type=bytes,
+        value_type=bytes,
+    )  # fmt: skip
+    app.tables.add(villages)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 
@@ -91,18 +144,19 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         )
         await (await dead.send(key=message.key, value=body))
 
-    async def publish(decision: Decision, desa_key: bytes) -> None:
+    async def publish(decision: Decision, desa_key: bytes, written: FutureMessage | None) -> None:
         if decision.escalation is not None and decision.body is not None:
-            await app.producer.flush()  # the state that names this revision is durable first
+            assert written is not None
+            await written  # the state that names this revision is durable first
             # acknowledged before the next event: only the latest revision can be missing after a
             # crash, and its trigger, read again, re-sends it from the state (decide)
             await (await escalations.send(key=desa_key, value=decision.body))
             metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
         elif decision.replay is not None:
-            await escalations.send(key=desa_key, value=decision.replay)
+            await (await escalations.send(key=desa_key, value=decision.replay))
             metrics.REPLAYED.inc()
 
-    async def handle(message: Any) -> str:
+    async def handle(message: Any, writes: list[FutureMessage]) -> str:
         event = _parse(message)
         desa_key = event.desa_code.encode()
         if message.key != desa_key:  # keyed wrongly by a direct publisher: re-key, never drop
@@ -113,19 +167,24 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             metrics.PSEUDONYMISED.labels(event.type).inc()
         state = VillageState.load(villages.get(desa_key))
         decision = decide(policy, state, event, _arrival(message))
+        written = None
         if decision.state is not None:
-            villages[desa_key] = decision.state.dump()  # re-assigned every time, never mutated in place
+            # re-assigned every time, never mutated in place
+            written = villages.put(desa_key, decision.state.dump())
+            writes.append(written)
         if decision.assessment is not None:
             metrics.SCORES.observe(decision.assessment.score)
-        await publish(decision, desa_key)
+        await publish(decision, desa_key, written)
         return decision.outcome
 
     @app.agent(source, concurrency=1)
     async def triage(stream: faust.StreamT[bytes]) -> None:
-        async for item in stream.events():
+        manual = cast(faust.Stream[bytes], stream).noack()  # acked by ack_when_durable, not by the stream
+        async for item in manual.events():
             message = item.message
+            writes: list[FutureMessage] = []
             try:
-                outcome = await handle(message)
+                outcome = await handle(message, writes)
             except Rejected as exc:
                 await to_deadletter(message, exc.reason, exc.cause)
                 outcome = "invalid"
@@ -133,6 +192,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
                 log.error("triage_failed", error=type(exc).__name__, topic=message.topic, offset=message.offset)
                 await to_deadletter(message, "processing_error", exc)
                 outcome = "error"
+            ack_when_durable(cast(EventT[Any], item), writes[-1] if writes else None)
             metrics.EVENTS.labels(TYPE_OF_TOPIC.get(message.topic, "unknown"), outcome).inc()
             progress[message.tp] = message.offset + 1
             watchdog.progressed()
