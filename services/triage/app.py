@@ -8,22 +8,20 @@ Ordering that makes a crash safe (at-least-once, no transactions on the embedded
 the village state is written and the broker's acknowledgement of that very changelog record is
 awaited (the state is durable), and only then is the revision sent and its acknowledgement
 awaited. So a revision that reached the topic is always in the recovered state; if it did not,
-the replayed trigger finds its state and sends the stored revision again, byte for byte. No
-revision number is ever reused for different content, and none is skipped.
+the replayed trigger finds its state and sends the stored revision again, byte for byte (or, as
+the three input topics are not re-read in their original cross-topic order, the village's next
+revision sends it first). No revision number is ever reused for different content, and none is
+skipped.
 
-Offsets: the stream does not ack by itself (``noack``). A message is acked, so its offset may be
-committed, only once the changelog record of the state it produced is acknowledged by the broker
-(at once when it changed no state). Faust's own commit barrier, ``producer.flush()``, is not
-enough: its buffer's flush returns while a record is being handed to the Kafka client (and after
-0.1 s in any case), so an offset could be committed whose state was never written, and a crash
-then lost that event from its incident: the replay skipped it, the state did not have it.
+Offsets: an offset is committed only once the changelog records of the states written before it
+are acknowledged (``commit_after_changelog``): Faust's own barrier does not guarantee that.
 """
 
+import asyncio
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import faust
-from faust.types import EventT
 from faust.types.tuples import FutureMessage
 from prometheus_client import generate_latest
 from pydantic import ValidationError
@@ -56,9 +54,16 @@ class Rejected(Exception):
 
 
 class VillageTable(faust.Table[bytes, bytes]):
-    """The village table; ``put`` returns the changelog record of the write, to await its acknowledgement."""
+    """The village table, keeping hold of its changelog records until the broker acknowledges them.
 
-    _last_write: FutureMessage | None = None
+    ``put`` returns the record of one write (the agent awaits it before publishing a revision);
+    ``acknowledged`` waits for every record written so far (the offset commit waits for it).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_write: FutureMessage | None = None
+        self._unacknowledged: set[FutureMessage] = set()
 
     def send_changelog(
         self,
@@ -70,6 +75,8 @@ class VillageTable(faust.Table[bytes, bytes]):
     ) -> FutureMessage:
         fut = super().send_changelog(partition, key, value, key_serializer, value_serializer)
         self._last_write = fut
+        self._unacknowledged.add(fut)
+        fut.add_done_callback(self._unacknowledged.discard)
         return fut
 
     def put(self, key: bytes, value: bytes) -> FutureMessage:
@@ -78,21 +85,31 @@ class VillageTable(faust.Table[bytes, bytes]):
         assert self._last_write is not None
         return self._last_write
 
+    async def acknowledged(self) -> None:
+        """Return once every changelog record written before the call is acknowledged; raise if one failed."""
+        pending = list(self._unacknowledged)
+        if pending:
+            await asyncio.gather(*pending)
 
-def ack_when_durable(event: EventT[Any], written: FutureMessage | None) -> None:
-    """Ack ``event`` now, or once the changelog record of the state it produced is acknowledged."""
-    if written is None:
-        event.ack()
-        return
 
-    def done(fut: Any) -> None:
-        if fut.cancelled() or fut.exception() is not None:
-            # left unacked: its offset is never committed and the event is read again after a restart
-            log.error("changelog_write_failed", offset=event.message.offset)
-            return
-        event.ack()
+def commit_after_changelog(app: faust.App, table: VillageTable) -> None:
+    """Make the barrier Faust's offset commit waits on cover the table's changelog records.
 
-    written.add_done_callback(done)
+    Faust commits an offset after ``producer.flush()``, whose buffer flush returns while a record is
+    being handed to the Kafka client (and after 0.1 s in any case): an offset could be committed
+    whose village state was never written, and a crash then lost that event from its incident (the
+    replay skipped it, the recovered state did not have it). The offsets a commit writes are taken
+    before it flushes, and every event among them wrote its state before it was acked, so waiting
+    for the records outstanding at the flush is enough.
+    """
+    producer = app.producer
+    flush = producer.flush
+
+    async def flush_then_changelog() -> None:
+        await flush()
+        await table.acknowledged()
+
+    setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
 
 
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
@@ -130,6 +147,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         value_type=bytes,
     )  # fmt: skip
     app.tables.add(villages)
+    commit_after_changelog(app, villages)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 
@@ -144,19 +162,38 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         )
         await (await dead.send(key=message.key, value=body))
 
-    async def publish(decision: Decision, desa_key: bytes, written: FutureMessage | None) -> None:
+    confirmed: set[bytes] = set()
+    """Villages whose stored latest revision this process has seen acknowledged on the topic."""
+
+    @app.on_partitions_revoked.connect
+    def forget_confirmed(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        confirmed.clear()  # another worker may write these villages' revisions meanwhile
+
+    async def publish(
+        decision: Decision, desa_key: bytes, written: FutureMessage | None, previous: bytes | None
+    ) -> None:
         if decision.escalation is not None and decision.body is not None:
+            if previous is not None and desa_key not in confirmed:
+                # the stored revision came from the changelog (a restart): its trigger may have been
+                # killed before the acknowledgement, and replays of the three input topics do not
+                # keep their cross-topic order, so this event can come before that trigger is read
+                # again. Send it again (byte-identical, at most once per village and restart) first.
+                await (await escalations.send(key=desa_key, value=previous))
+                metrics.REPLAYED.inc()
             assert written is not None
             await written  # the state that names this revision is durable first
             # acknowledged before the next event: only the latest revision can be missing after a
-            # crash, and its trigger, read again, re-sends it from the state (decide)
+            # crash; its trigger, read again, re-sends it from the state (decide), or the village's
+            # next revision, if it comes first, re-sends it first (above)
             await (await escalations.send(key=desa_key, value=decision.body))
+            confirmed.add(desa_key)
             metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
         elif decision.replay is not None:
             await (await escalations.send(key=desa_key, value=decision.replay))
+            confirmed.add(desa_key)
             metrics.REPLAYED.inc()
 
-    async def handle(message: Any, writes: list[FutureMessage]) -> str:
+    async def handle(message: Any) -> str:
         event = _parse(message)
         desa_key = event.desa_code.encode()
         if message.key != desa_key:  # keyed wrongly by a direct publisher: re-key, never drop
@@ -166,25 +203,23 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             event = pseudonymise(event, key)
             metrics.PSEUDONYMISED.labels(event.type).inc()
         state = VillageState.load(villages.get(desa_key))
+        previous = state.latest_revision()
         decision = decide(policy, state, event, _arrival(message))
         written = None
         if decision.state is not None:
             # re-assigned every time, never mutated in place
             written = villages.put(desa_key, decision.state.dump())
-            writes.append(written)
         if decision.assessment is not None:
             metrics.SCORES.observe(decision.assessment.score)
-        await publish(decision, desa_key, written)
+        await publish(decision, desa_key, written, previous)
         return decision.outcome
 
     @app.agent(source, concurrency=1)
     async def triage(stream: faust.StreamT[bytes]) -> None:
-        manual = cast(faust.Stream[bytes], stream).noack()  # acked by ack_when_durable, not by the stream
-        async for item in manual.events():
+        async for item in stream.events():
             message = item.message
-            writes: list[FutureMessage] = []
             try:
-                outcome = await handle(message, writes)
+                outcome = await handle(message)
             except Rejected as exc:
                 await to_deadletter(message, exc.reason, exc.cause)
                 outcome = "invalid"
@@ -192,7 +227,6 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
                 log.error("triage_failed", error=type(exc).__name__, topic=message.topic, offset=message.offset)
                 await to_deadletter(message, "processing_error", exc)
                 outcome = "error"
-            ack_when_durable(cast(EventT[Any], item), writes[-1] if writes else None)
             metrics.EVENTS.labels(TYPE_OF_TOPIC.get(message.topic, "unknown"), outcome).inc()
             progress[message.tp] = message.offset + 1
             watchdog.progressed()
