@@ -5,17 +5,24 @@ that a poison message becomes a dead-letter record instead of crashing the agent
 with concurrency 1 (it writes a table) and keeps one table value per village.
 
 Ordering that makes a crash safe (at-least-once, no transactions on the embedded broker):
-the village state is written, the producer is flushed (the state is durable), and only then is
-the revision sent and its acknowledgement awaited. So a revision that reached the topic is always
-in the recovered state; if it did not, the replayed trigger finds its state and sends the stored
-revision again, byte for byte. No revision number is ever reused for different content, and none
-is skipped.
+the village state is written and the broker's acknowledgement of that very changelog record is
+awaited (the state is durable), and only then is the revision sent and its acknowledgement
+awaited. So a revision that reached the topic is always in the recovered state; if it did not,
+the replayed trigger finds its state and sends the stored revision again, byte for byte (or, as
+the three input topics are not re-read in their original cross-topic order, the village's next
+revision sends it first). No revision number is ever reused for different content, and none is
+skipped.
+
+Offsets: an offset is committed only once the changelog records of the states written before it
+are acknowledged (``commit_after_changelog``): Faust's own barrier does not guarantee that.
 """
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.types.tuples import FutureMessage
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
@@ -44,6 +51,95 @@ class Rejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
+
+
+class VillageTable(faust.Table[bytes, bytes]):
+    """The village table, keeping hold of its changelog records until the broker acknowledges them.
+
+    ``put`` returns the record of one write (the agent awaits it before publishing a revision);
+    ``acknowledged`` waits for every record written so far (the offset commit waits for it).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_write: FutureMessage | None = None
+        self._unacknowledged: set[FutureMessage] = set()
+
+    def send_changelog(
+        self,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: Any = None,
+        value_serializer: Any = None,
+    ) -> FutureMessage:
+        fut = super().send_changelog(partition, key, value, key_serializer, value_serializer)
+        self._last_write = fut
+        self._unacknowledged.add(fut)
+        fut.add_done_callback(self._unacknowledged.discard)
+        return fut
+
+    def put(self, key: bytes, value: bytes) -> FutureMessage:
+        """Set ``key`` (inside the agent, like ``table[key] = value``) and return its changelog record."""
+        self[key] = value
+        assert self._last_write is not None
+        return self._last_write
+
+    async def acknowledged(self) -> None:
+        """Return once every changelog record written before the call is acknowledged; raise if one failed."""
+        pending = list(self._unacknowledged)
+        if pending:
+            await asyncio.gather(*pending)
+
+
+def commit_after_changelog(app: faust.App, table: VillageTable) -> None:
+    """Make the barrier Faust's offset commit waits on cover the table's changelog records.
+
+    Faust commits an offset after ``producer.flush()``, whose buffer flush returns while a record is
+    being handed to the Kafka client (and after 0.1 s in any case): an offset could be committed
+    whose village state was never written, and a crash then lost that event from its incident (the
+    replay skipped it, the recovered state did not have it). The offsets a commit writes are taken
+    before it flushes, and every event among them wrote its state before it was acked, so waiting
+    for the records outstanding at the flush is enough.
+    """
+    producer = app.producer
+    flush = producer.flush
+
+    async def flush_then_changelog() -> None:
+        await flush()
+        await table.acknowledged()
+
+    setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
+
+
+RECOVERY_HOLD_S = 30.0
+
+
+def keep_queue_through_recovery(app: faust.App, stream: Any) -> None:
+    """Stop Faust from emptying the agent's input queue when it resumes after a table recovery.
+
+    A restarted worker gets input records fetched before its recovery; Faust hands them to the
+    agent during the recovery and, at its end, clears the stream queues assuming a seek to the
+    committed offsets brings them back. It does not: aiokafka seeks no partition without a
+    committed offset, and Faust drops re-read records below its read offset and counts the gap as
+    acknowledged, so about one record per input partition was never triaged. Records of an older
+    consumer generation are still skipped by Faust's stream (they are read again from the
+    committed offsets); a record read twice is a duplicate, which triage tolerates.
+    """
+    queues = getattr(app.flow_control, "_queues", None)
+    if queues is not None:
+        queues.discard(stream.channel.queue)
+
+
+async def until_recovered(app: faust.App) -> None:
+    """Hold an input record while the table is still being recovered (its state would be partial).
+
+    At most ``RECOVERY_HOLD_S``: a rebalance that waits for this record to be acked must not hang.
+    """
+    waited = 0.0
+    while app.in_recovery and waited < RECOVERY_HOLD_S:
+        await asyncio.sleep(0.05)
+        waited += 0.05
 
 
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
@@ -76,7 +172,12 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
-    villages = app.Table("villages", default=None, partitions=PARTITIONS, key_type=bytes, value_type=bytes)
+    villages = VillageTable(
+        app, name="villages", default=None, beacon=app.tables.beacon, partitions=PARTITIONS, key_type=bytes,
+        value_type=bytes,
+    )  # fmt: skip
+    app.tables.add(villages)
+    commit_after_changelog(app, villages)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 
@@ -91,15 +192,35 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         )
         await (await dead.send(key=message.key, value=body))
 
-    async def publish(decision: Decision, desa_key: bytes) -> None:
+    confirmed: set[bytes] = set()
+    """Villages whose stored latest revision this process has seen acknowledged on the topic."""
+
+    @app.on_partitions_revoked.connect
+    def forget_confirmed(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        confirmed.clear()  # another worker may write these villages' revisions meanwhile
+
+    async def publish(
+        decision: Decision, desa_key: bytes, written: FutureMessage | None, previous: bytes | None
+    ) -> None:
         if decision.escalation is not None and decision.body is not None:
-            await app.producer.flush()  # the state that names this revision is durable first
+            if previous is not None and desa_key not in confirmed:
+                # the stored revision came from the changelog (a restart): its trigger may have been
+                # killed before the acknowledgement, and replays of the three input topics do not
+                # keep their cross-topic order, so this event can come before that trigger is read
+                # again. Send it again (byte-identical, at most once per village and restart) first.
+                await (await escalations.send(key=desa_key, value=previous))
+                metrics.REPLAYED.inc()
+            assert written is not None
+            await written  # the state that names this revision is durable first
             # acknowledged before the next event: only the latest revision can be missing after a
-            # crash, and its trigger, read again, re-sends it from the state (decide)
+            # crash; its trigger, read again, re-sends it from the state (decide), or the village's
+            # next revision, if it comes first, re-sends it first (above)
             await (await escalations.send(key=desa_key, value=decision.body))
+            confirmed.add(desa_key)
             metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
         elif decision.replay is not None:
-            await escalations.send(key=desa_key, value=decision.replay)
+            await (await escalations.send(key=desa_key, value=decision.replay))
+            confirmed.add(desa_key)
             metrics.REPLAYED.inc()
 
     async def handle(message: Any) -> str:
@@ -112,18 +233,24 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             event = pseudonymise(event, key)
             metrics.PSEUDONYMISED.labels(event.type).inc()
         state = VillageState.load(villages.get(desa_key))
+        previous = state.latest_revision()
         decision = decide(policy, state, event, _arrival(message))
+        written = None
         if decision.state is not None:
-            villages[desa_key] = decision.state.dump()  # re-assigned every time, never mutated in place
+            # re-assigned every time, never mutated in place
+            written = villages.put(desa_key, decision.state.dump())
         if decision.assessment is not None:
             metrics.SCORES.observe(decision.assessment.score)
-        await publish(decision, desa_key)
+        await publish(decision, desa_key, written, previous)
         return decision.outcome
 
     @app.agent(source, concurrency=1)
     async def triage(stream: faust.StreamT[bytes]) -> None:
+        keep_queue_through_recovery(app, stream)
         async for item in stream.events():
             message = item.message
+            if app.in_recovery:
+                await until_recovered(app)
             try:
                 outcome = await handle(message)
             except Rejected as exc:

@@ -93,6 +93,13 @@ class VillageState:
     seen: list[Seen] = field(default_factory=list)
     incident: Incident | None = None
 
+    def latest_revision(self) -> bytes | None:
+        """The JSON of the last revision published for this village, if any."""
+        if self.incident is None or not self.incident.published:
+            return None
+        body = self.incident.published[-1][2]
+        return body.encode() if body else None
+
     def ids(self) -> set[str]:
         return {entry.event_id for entry in self.seen}
 
