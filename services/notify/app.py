@@ -29,6 +29,7 @@ from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
 from services.common.logs import get_logger
 from services.notify import console, consumer, metrics, retryqueue
+from services.notify.aio import sleep_unless
 from services.notify.delivery import Deliverer
 from services.notify.directory import Directory, EmailChannel, Office
 from services.notify.officer import Conflict, Officers
@@ -85,8 +86,7 @@ async def _forever(name: str, make: Any, stopping: asyncio.Event) -> None:
             raise
         except Exception:
             log.exception("notify.background_crashed", task=name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), 2.0)
+            await sleep_unless(stopping, 2.0)
 
 
 class Readiness:

@@ -14,7 +14,6 @@ the group.
 """
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify import metrics
+from services.notify.aio import settle_all, sleep_unless
 from services.notify.router import Router
 
 log = get_logger("waspada.notify.consumer")
@@ -66,11 +66,7 @@ async def handle_batch(
         for escalation in sorted(escalations, key=lambda e: e.revision):
             await router.handle(escalation)
 
-    # every incident runs to its end before a failure is raised: a replay never overlaps a straggler
-    results = await asyncio.gather(*(in_order(group) for group in by_incident.values()), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
+    await settle_all(in_order(group) for group in by_incident.values())
 
 
 async def run(
@@ -106,8 +102,7 @@ async def run(
                     log.warning("notify.batch_failed", error=type(error).__name__, retry_in_s=backoff)
                 else:
                     log.exception("notify.batch_failed", retry_in_s=backoff)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), backoff)
+                await sleep_unless(stopping, backoff)
                 backoff = min(BACKOFF_S[1], backoff * 2)
                 assigned = consumer.assignment()
                 for partition, part in batches.items():

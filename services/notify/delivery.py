@@ -47,6 +47,7 @@ from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify import metrics, payload, retryqueue, signing, store
+from services.notify.aio import sleep_unless
 from services.notify.directory import Channel, Directory, EmailChannel, Office, WebhookChannel
 from services.notify.payload import Notice
 from services.notify.settings import NotifySettings
@@ -238,14 +239,6 @@ class Deliverer:
             retry_after_max=self.settings.retry_after_max_s,
         )
 
-    async def _stopped_within(self, seconds: float) -> bool:
-        """Sleep ``seconds``; True at once if shutdown begins meanwhile."""
-        try:
-            await asyncio.wait_for(self.stopping.wait(), max(0.0, seconds))
-        except TimeoutError:
-            return False
-        return True
-
     # -- the consumer's and the timers' path ------------------------------------------------------
     async def deliver(self, delivery: Delivery) -> Outcome:
         """Deliver, or confirm an earlier success, or park in the retry queue, or dead-letter.
@@ -292,7 +285,7 @@ class Deliverer:
                     and wait <= QUICK_WAIT_MAX_S
                     and error.reason != "timeout"
                 )
-                if not quick or self.stopping.is_set() or await self._stopped_within(wait):
+                if not quick or self.stopping.is_set() or await sleep_unless(self.stopping, wait):
                     await self._park(delivery, attempts, error, due)
                     return Outcome.RETRYING
 
@@ -335,7 +328,7 @@ class Deliverer:
                     set(self._retries), timeout=self.settings.retry_poll_s, return_when=asyncio.FIRST_COMPLETED
                 )
             else:
-                await self._stopped_within(self.settings.retry_poll_s * (4 if failing else 1))
+                await sleep_unless(self.stopping, self.settings.retry_poll_s * (4 if failing else 1))
 
     def _retry_done(self, task: asyncio.Task[None]) -> None:
         self._retries.discard(task)

@@ -1,7 +1,6 @@
 """From one escalation (or one due acknowledgement timer) to the deliveries it calls for."""
 
 import asyncio
-import contextlib
 import time
 
 from redis.asyncio import Redis
@@ -10,6 +9,7 @@ from redis.exceptions import RedisError
 from schemas.escalation import Escalation, Severity
 from services.common.logs import get_logger
 from services.notify import store, timers
+from services.notify.aio import settle_all, sleep_unless
 from services.notify.chain import Chain, chain_for
 from services.notify.chain import stored as stored_chain
 from services.notify.delivery import Deliverer, Delivery, Outcome
@@ -57,11 +57,7 @@ class Router:
 
         A failure (Valkey away) is raised only once every other delivery has settled too.
         """
-        results = await asyncio.gather(*(self.deliverer.deliver(d) for d in deliveries), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return [r for r in results if not isinstance(r, BaseException)]
+        return await settle_all(self.deliverer.deliver(d) for d in deliveries)
 
     async def handle(self, escalation: Escalation) -> None:
         """Store the revision, fix the chain, start the acknowledgement timer, deliver."""
@@ -119,5 +115,4 @@ class Router:
                 failing = True
             except Exception:  # keep the loop alive; the lease brings the timer back
                 log.exception("notify.timer_error")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.settings.timer_poll_s * (4 if failing else 1))
+            await sleep_unless(stopping, self.settings.timer_poll_s * (4 if failing else 1))
