@@ -5,16 +5,18 @@ that a poison message becomes a dead-letter record instead of crashing the agent
 with concurrency 1 (it writes a table) and keeps one table value per village.
 
 Ordering that makes a crash safe (at-least-once, no transactions on the embedded broker):
-the village state is written and the broker's acknowledgement of that very changelog record is
-awaited (the state is durable), and only then is the revision sent and its acknowledgement
-awaited. So a revision that reached the topic is always in the recovered state; if it did not,
-the replayed trigger finds its state and sends the stored revision again, byte for byte (or, as
-the three input topics are not re-read in their original cross-topic order, the village's next
-revision sends it first). No revision number is ever reused for different content, and none is
-skipped.
+the live village states are written back to the table's changelog before any offset commit and
+before an escalation that names them (``villages.py``); a revision is sent only once its state's
+changelog record is acknowledged, and a village's next event waits for its revision in flight
+(``publishing.py``). So a revision that reached the topic is always in the recovered state; if it
+did not, the replayed trigger finds its state and sends the stored revision again, byte for byte
+(or, as the three input topics are not re-read in their original cross-topic order, the village's
+next revision sends it first). No revision number is ever reused for different content, and none
+is skipped.
 
-Offsets: an offset is committed only once the changelog records of the states written before it
-are acknowledged (``commit_after_changelog``): Faust's own barrier does not guarantee that.
+Offsets: an offset is committed only once the states of the events before it are written and
+acknowledged, and their revisions too (``commit_after_changelog``): Faust's own barrier does not
+guarantee that.
 """
 
 import asyncio
@@ -22,7 +24,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from faust.types.tuples import FutureMessage
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
@@ -32,12 +33,13 @@ from schemas.topics import PARTITIONS, Topics
 from services.common.logs import get_logger
 from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
-from services.triage.decide import Decision, decide
+from services.triage.decide import decide
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
 from services.triage.policy import Policy, load_policy
+from services.triage.publishing import RevisionLost, Revisions
 from services.triage.settings import TriageSettings
-from services.triage.state import VillageState
+from services.triage.villages import Villages, VillageTable
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 TYPE_OF_TOPIC = {topic: kind for kind, topic in Topics.BY_EVENT_TYPE.items()}
@@ -53,61 +55,25 @@ class Rejected(Exception):
         self.cause = cause
 
 
-class VillageTable(faust.Table[bytes, bytes]):
-    """The village table, keeping hold of its changelog records until the broker acknowledges them.
-
-    ``put`` returns the record of one write (the agent awaits it before publishing a revision);
-    ``acknowledged`` waits for every record written so far (the offset commit waits for it).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._last_write: FutureMessage | None = None
-        self._unacknowledged: set[FutureMessage] = set()
-
-    def send_changelog(
-        self,
-        partition: int | None,
-        key: Any,
-        value: Any,
-        key_serializer: Any = None,
-        value_serializer: Any = None,
-    ) -> FutureMessage:
-        fut = super().send_changelog(partition, key, value, key_serializer, value_serializer)
-        self._last_write = fut
-        self._unacknowledged.add(fut)
-        fut.add_done_callback(self._unacknowledged.discard)
-        return fut
-
-    def put(self, key: bytes, value: bytes) -> FutureMessage:
-        """Set ``key`` (inside the agent, like ``table[key] = value``) and return its changelog record."""
-        self[key] = value
-        assert self._last_write is not None
-        return self._last_write
-
-    async def acknowledged(self) -> None:
-        """Return once every changelog record written before the call is acknowledged; raise if one failed."""
-        pending = list(self._unacknowledged)
-        if pending:
-            await asyncio.gather(*pending)
-
-
-def commit_after_changelog(app: faust.App, table: VillageTable) -> None:
-    """Make the barrier Faust's offset commit waits on cover the table's changelog records.
+def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisions) -> None:
+    """Make the barrier Faust's offset commit waits on cover the village states and their revisions.
 
     Faust commits an offset after ``producer.flush()``, whose buffer flush returns while a record is
     being handed to the Kafka client (and after 0.1 s in any case): an offset could be committed
     whose village state was never written, and a crash then lost that event from its incident (the
     replay skipped it, the recovered state did not have it). The offsets a commit writes are taken
-    before it flushes, and every event among them wrote its state before it was acked, so waiting
-    for the records outstanding at the flush is enough.
+    before it flushes, and every event among them changed its live state before it was acked, so
+    writing the changed states now and waiting for the records outstanding, and for the revisions
+    in flight, is enough.
     """
     producer = app.producer
     flush = producer.flush
 
     async def flush_then_changelog() -> None:
+        villages.write_dirty()
         await flush()
-        await table.acknowledged()
+        await villages.table.acknowledged()
+        await revisions.settled()
 
     setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
 
@@ -172,12 +138,14 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
-    villages = VillageTable(
+    table = VillageTable(
         app, name="villages", default=None, beacon=app.tables.beacon, partitions=PARTITIONS, key_type=bytes,
         value_type=bytes,
     )  # fmt: skip
-    app.tables.add(villages)
-    commit_after_changelog(app, villages)
+    app.tables.add(table)
+    villages = Villages(table)
+    revisions = Revisions(escalations)
+    commit_after_changelog(app, villages, revisions)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 
@@ -192,36 +160,10 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         )
         await (await dead.send(key=message.key, value=body))
 
-    confirmed: set[bytes] = set()
-    """Villages whose stored latest revision this process has seen acknowledged on the topic."""
-
     @app.on_partitions_revoked.connect
-    def forget_confirmed(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        confirmed.clear()  # another worker may write these villages' revisions meanwhile
-
-    async def publish(
-        decision: Decision, desa_key: bytes, written: FutureMessage | None, previous: bytes | None
-    ) -> None:
-        if decision.escalation is not None and decision.body is not None:
-            if previous is not None and desa_key not in confirmed:
-                # the stored revision came from the changelog (a restart): its trigger may have been
-                # killed before the acknowledgement, and replays of the three input topics do not
-                # keep their cross-topic order, so this event can come before that trigger is read
-                # again. Send it again (byte-identical, at most once per village and restart) first.
-                await (await escalations.send(key=desa_key, value=previous))
-                metrics.REPLAYED.inc()
-            assert written is not None
-            await written  # the state that names this revision is durable first
-            # acknowledged before the next event: only the latest revision can be missing after a
-            # crash; its trigger, read again, re-sends it from the state (decide), or the village's
-            # next revision, if it comes first, re-sends it first (above)
-            await (await escalations.send(key=desa_key, value=decision.body))
-            confirmed.add(desa_key)
-            metrics.ESCALATIONS.labels(decision.escalation.severity.value).inc()
-        elif decision.replay is not None:
-            await (await escalations.send(key=desa_key, value=decision.replay))
-            confirmed.add(desa_key)
-            metrics.REPLAYED.inc()
+    def after_revocation(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        villages.forget()  # states of partitions now elsewhere are read from the table when they come back
+        revisions.forget_confirmed()  # another worker may write these villages' revisions meanwhile
 
     async def handle(message: Any) -> str:
         event = _parse(message)
@@ -232,16 +174,19 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         if event.has_clear_identifiers():
             event = pseudonymise(event, key)
             metrics.PSEUDONYMISED.labels(event.type).inc()
-        state = VillageState.load(villages.get(desa_key))
+        await revisions.idle(desa_key)  # at most one unacknowledged revision per village
+        state = villages.get(desa_key)
         previous = state.latest_revision()
-        decision = decide(policy, state, event, _arrival(message))
-        written = None
+        decision = decide(policy, state, event, _arrival(message))  # changes the live state in place
         if decision.state is not None:
-            # re-assigned every time, never mutated in place
-            written = villages.put(desa_key, decision.state.dump())
+            villages.changed(desa_key, message.partition)
         if decision.assessment is not None:
             metrics.SCORES.observe(decision.assessment.score)
-        await publish(decision, desa_key, written, previous)
+        if decision.escalation is not None and decision.body is not None:
+            written = villages.write(desa_key)
+            revisions.publish(desa_key, decision.body, decision.escalation.severity.value, written, previous)
+        elif decision.replay is not None:
+            revisions.replay(desa_key, decision.replay)
         return decision.outcome
 
     @app.agent(source, concurrency=1)
@@ -253,6 +198,10 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
                 await until_recovered(app)
             try:
                 outcome = await handle(message)
+            except RevisionLost as exc:  # after the producer's own retries: restart from the last commit
+                log.error("triage_stopping", reason="revision_send_failed", error=type(exc.__cause__).__name__)
+                await app.crash(exc)
+                return
             except Rejected as exc:
                 await to_deadletter(message, exc.reason, exc.cause)
                 outcome = "invalid"

@@ -51,7 +51,7 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
         return Decision("recorded" if seen.signal else "merged", state, assessment=assessment)
     revision = escalation(incident, event.desa_code, policy, arrival)
     body = revision.model_dump_json()
-    # only the latest revision is kept: the agent awaits each revision's acknowledgement before the next event
+    # only the latest revision is kept: a village's next event waits for this one's acknowledgement (publishing.py)
     incident.published = [[event_id, arrival.position, body]]
     return Decision("escalated", state, escalation=revision, body=body.encode(), assessment=assessment)
 
@@ -71,5 +71,5 @@ def _remember(policy: Policy, state: VillageState, event: InputEvent, at: float,
     )
     reporter = short(event.reporter) if isinstance(event.reporter, str) else None
     seen = Seen(event_id, at, event.type, person, arrival.channel, reporter, text, not merged)
-    state.seen = [*state.seen, seen]
+    state.remember(seen)
     return seen

@@ -7,8 +7,10 @@ regular expressions, detail placeholders (only non-personal fields may appear in
 that every rule's dimension has a cap.
 """
 
+import operator
 import re
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from schemas.escalation import Severity
 from schemas.events import DepartureAnomaly, RecruiterSighting, Tip
 from services.common.config_files import load_config_or_exit
+from services.triage.patterns import Pattern, PatternSet, compile_pattern
 
 EventKind = Literal["tip", "departure_anomaly", "recruiter_sighting"]
 Category = Literal["TPPO", "TPPM", "PMI_NP", "HAJI_NP"]
@@ -48,6 +51,49 @@ def _seconds(value: Any) -> Any:
 
 
 Duration = Annotated[int, BeforeValidator(_seconds), Field(gt=0)]
+
+
+Test = Callable[[Any], bool]
+
+
+def _compile(c: "Condition") -> Test:
+    """The condition as one closure over its operand: scoring runs for every event, so no per-event dispatch."""
+    op = c.operator
+    if op in ("eq", "ne", "in_", "not_in"):
+        operand = getattr(c, op)
+        return {
+            "eq": lambda v: v == operand,
+            "ne": lambda v: v != operand,
+            "in_": lambda v: v in operand,
+            "not_in": lambda v: v not in operand,
+        }[op]
+    if op in ("lt", "le", "gt", "ge"):
+        compare = getattr(operator, op)
+        limit = getattr(c, op)
+        return lambda v: v is not None and not isinstance(v, bool) and bool(compare(v, limit))
+    if op == "has":
+        return lambda v: v is not None and c.has in v
+    if op in ("has_all", "has_any", "has_none"):
+        items = tuple(getattr(c, op))
+        if op == "has_all":
+            return lambda v: v is not None and all(x in v for x in items)
+        if op == "has_any":
+            return lambda v: v is not None and any(x in v for x in items)
+        return lambda v: v is None or not any(x in v for x in items)
+    if op == "matches":
+        pattern = c.pattern
+        return lambda v: isinstance(v, str) and pattern.search(v) is not None
+    if op == "is_null":
+        return lambda v: (v is None) == c.is_null
+    ranges = c.between_dates or []
+    return lambda v: _on_dates(v, ranges)
+
+
+def _on_dates(value: Any, ranges: list[tuple[date, date]]) -> bool:
+    if not isinstance(value, datetime) or not ranges:
+        return False
+    day = value.date()
+    return any(start <= day <= end for start, end in ranges)
 
 
 class _Strict(BaseModel):
@@ -81,9 +127,9 @@ class Condition(_Strict):
             raise ValueError(f"condition on {self.field!r} needs exactly one operator, got {given or 'none'}")
         if self.matches is not None:
             try:
-                re.compile(self.matches)
-            except re.error as exc:
-                raise ValueError(f"matches: invalid regular expression: {exc}") from None
+                compile_pattern(self.matches)
+            except ValueError as exc:
+                raise ValueError(f"matches: {exc}") from None
         return self
 
     @staticmethod
@@ -98,8 +144,13 @@ class Condition(_Strict):
         return next(name for name in self.operators() if getattr(self, name) is not None)
 
     @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile(self.matches or "", re.IGNORECASE)
+    def pattern(self) -> Pattern:
+        return compile_pattern(self.matches or "")
+
+    @cached_property
+    def test(self) -> Test:
+        """The compiled test of one field value (a missing value meets only ``is_null: true``)."""
+        return _compile(self)
 
 
 class Rule(_Strict):
@@ -115,6 +166,12 @@ class Rule(_Strict):
     floor: Literal["MEDIUM", "HIGH", "CRITICAL"] | None = None
     detail: str = Field(min_length=1, max_length=300)
     source: str = Field(min_length=3)
+
+    @cached_property
+    def tests(self) -> tuple[tuple[str, str | None, Test], ...]:
+        """``(field, pattern, test)`` of every condition, compiled once; ``pattern`` is set for ``matches``
+        (its hits come from the policy's ``PatternSet`` of that field, found once per event)."""
+        return tuple((c.field, c.matches, c.test) for c in self.when)
 
     @field_validator("events", mode="before")
     @classmethod
@@ -216,6 +273,24 @@ class Policy(_Strict):
     def rules_for(self, kind: str) -> list[Rule]:
         """The rules of one event type, cheap conditions first is the author's job (policy order kept)."""
         return self._by_kind.get(kind, [])
+
+    def pattern_hits(self, event: Any) -> set[tuple[str, str]]:
+        """``(field, pattern)`` of every ``matches`` condition that holds for ``event``."""
+        hits: set[tuple[str, str]] = set()
+        for name, patterns in self._pattern_sets.items():
+            value = getattr(event, name, None)
+            if isinstance(value, str):
+                hits.update((name, pattern) for pattern in patterns.matching(value))
+        return hits
+
+    @cached_property
+    def _pattern_sets(self) -> dict[str, PatternSet]:
+        by_field: dict[str, list[str]] = {}
+        for rule in self.rules:
+            for c in rule.when:
+                if c.matches is not None:
+                    by_field.setdefault(c.field, []).append(c.matches)
+        return {name: PatternSet(patterns) for name, patterns in by_field.items()}
 
     @cached_property
     def _by_kind(self) -> dict[str, list[Rule]]:

@@ -4,8 +4,6 @@ Pure functions, no Faust: the unit tests exercise every rule of the shipped poli
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
 
 from schemas.escalation import Reason
 from schemas.events import InputEvent
@@ -24,44 +22,24 @@ class Assessment:
 
 def holds(condition: Condition, event: InputEvent) -> bool:
     """True when ``event`` meets ``condition`` (a missing value meets only ``is_null: true``)."""
-    return bool(_TESTS[condition.operator](condition, getattr(event, condition.field, None)))
-
-
-def _compare(value: Any, limit: float | None, op: str) -> bool:
-    if value is None or limit is None or isinstance(value, bool):
-        return False
-    return bool({"lt": value < limit, "le": value <= limit, "gt": value > limit, "ge": value >= limit}[op])
-
-
-def _between(value: Any, ranges: list[tuple[date, date]] | None) -> bool:
-    if not isinstance(value, datetime) or not ranges:
-        return False
-    day = value.date()
-    return any(start <= day <= end for start, end in ranges)
-
-
-_TESTS: dict[str, Any] = {
-    "eq": lambda c, v: v == c.eq,
-    "ne": lambda c, v: v != c.ne,
-    "in_": lambda c, v: v in c.in_,
-    "not_in": lambda c, v: v not in c.not_in,
-    "lt": lambda c, v: _compare(v, c.lt, "lt"),
-    "le": lambda c, v: _compare(v, c.le, "le"),
-    "gt": lambda c, v: _compare(v, c.gt, "gt"),
-    "ge": lambda c, v: _compare(v, c.ge, "ge"),
-    "has": lambda c, v: v is not None and c.has in v,
-    "has_all": lambda c, v: v is not None and all(x in v for x in c.has_all),
-    "has_any": lambda c, v: v is not None and any(x in v for x in c.has_any),
-    "has_none": lambda c, v: v is None or not any(x in v for x in c.has_none),
-    "matches": lambda c, v: isinstance(v, str) and c.pattern.search(v) is not None,
-    "is_null": lambda c, v: (v is None) == c.is_null,
-    "between_dates": lambda c, v: _between(v, c.between_dates),
-}
+    return condition.test(getattr(event, condition.field, None))
 
 
 def fired(policy: Policy, event: InputEvent) -> list[Rule]:
-    """The rules of ``event``'s type whose every condition holds, in policy order."""
-    return [rule for rule in policy.rules_for(event.type) if all(holds(c, event) for c in rule.when)]
+    """The rules of ``event``'s type whose every condition holds, in policy order.
+
+    Runs for every event: the ``matches`` patterns are found all at once per field (one RE2::Set
+    pass), then each rule's compiled tests run in a plain loop that stops at the first miss.
+    """
+    hits = policy.pattern_hits(event)
+    found: list[Rule] = []
+    for rule in policy.rules_for(event.type):
+        for name, pattern, test in rule.tests:
+            if (name, pattern) not in hits if pattern is not None else not test(getattr(event, name, None)):
+                break
+        else:
+            found.append(rule)
+    return found
 
 
 def detail(rule: Rule, event: InputEvent) -> str:

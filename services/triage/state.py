@@ -92,6 +92,8 @@ class VillageState:
     high_water: float = 0.0
     seen: list[Seen] = field(default_factory=list)
     incident: Incident | None = None
+    _ids: set[str] | None = field(default=None, repr=False, compare=False)
+    """The event ids of ``seen``, kept while the live state is (not stored: rebuilt on load)."""
 
     def latest_revision(self) -> bytes | None:
         """The JSON of the last revision published for this village, if any."""
@@ -101,7 +103,13 @@ class VillageState:
         return body.encode() if body else None
 
     def ids(self) -> set[str]:
-        return {entry.event_id for entry in self.seen}
+        if self._ids is None:
+            self._ids = {entry.event_id for entry in self.seen}
+        return self._ids
+
+    def remember(self, entry: Seen) -> None:
+        self.seen = [*self.seen, entry]
+        self.ids().add(entry.event_id)
 
     def prune(self, policy: Policy) -> None:
         """Bound the state: forget old entries, drop old texts, cap the count."""
@@ -110,6 +118,8 @@ class VillageState:
         text_horizon = self.high_water - windows.near_duplicate
         kept = [entry for entry in self.seen if entry.at >= horizon]
         kept = kept[-policy.recent_events_per_village :]
+        if len(kept) != len(self.seen):
+            self._ids = None
         with_text = 0
         for entry in reversed(kept):
             if entry.text is None:

@@ -9,7 +9,7 @@ import yaml
 
 from services.common.config_files import ConfigFileError, read_config
 from services.common.settings import CONFIG_DIR, REPO_ROOT
-from services.triage.policy import Policy
+from services.triage.policy import Condition, Policy
 
 SHIPPED = CONFIG_DIR / "policy.yaml"
 
@@ -38,6 +38,7 @@ def test_shipped_policy_cites_a_source_for_every_rule(policy: Policy) -> None:
         ({}, {"when": [{"field": "agee", "lt": 18}]}, "rules.0: Value error, departure_anomaly has no field 'agee'"),
         ({}, {"when": [{"field": "age", "lt": 18, "gt": 3}]}, "needs exactly one operator"),
         ({}, {"when": [{"field": "description", "matches": "(unclosed"}]}, "invalid regular expression"),
+        ({}, {"when": [{"field": "description", "matches": "gaji(?= besar)"}]}, "no lookaround or backreference"),
         ({}, {"detail": "Traveller {traveller}"}, "detail may not quote {traveller}"),
         ({}, {"dimension": "nowhere"}, "dimension 'nowhere' has no entry under caps"),
         ({}, {"weight": -5}, "mitigating rules, and only they, have a negative weight"),
@@ -67,3 +68,11 @@ def test_worker_with_a_bad_policy_exits_with_one_line(tmp_path: Path) -> None:
         f"waspada: configuration error: {path}: rules.0.weight: Input should be a valid integer, unable to parse "
         "string as an integer"
     ]
+
+
+def test_a_pattern_that_backtracks_in_python_matches_in_linear_time() -> None:
+    """``(\\w+\\s*)*!`` takes Python's ``re`` exponential time on a long report without "!"; RE2 answers."""
+    condition = Condition(field="description", matches=r"^(\w+\s*)*!$")
+    report = "tawaran kerja ke luar negeri gaji besar " * 5
+    assert condition.test(report) is False
+    assert condition.test(report + "!") is True
