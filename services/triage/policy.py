@@ -272,19 +272,19 @@ class Policy(_Strict):
 
     def rules_for(self, kind: str) -> list[Rule]:
         """The rules of one event type, cheap conditions first is the author's job (policy order kept)."""
-        return self._by_kind.get(kind, [])
+        return self.by_kind.get(kind, [])
 
     def pattern_hits(self, event: Any) -> set[tuple[str, str]]:
         """``(field, pattern)`` of every ``matches`` condition that holds for ``event``."""
         hits: set[tuple[str, str]] = set()
-        for name, patterns in self._pattern_sets.items():
+        for name, patterns in self.pattern_sets.items():
             value = getattr(event, name, None)
             if isinstance(value, str):
                 hits.update((name, pattern) for pattern in patterns.matching(value))
         return hits
 
     @cached_property
-    def _pattern_sets(self) -> dict[str, PatternSet]:
+    def pattern_sets(self) -> dict[str, PatternSet]:
         by_field: dict[str, list[str]] = {}
         for rule in self.rules:
             for c in rule.when:
@@ -293,7 +293,7 @@ class Policy(_Strict):
         return {name: PatternSet(patterns) for name, patterns in by_field.items()}
 
     @cached_property
-    def _by_kind(self) -> dict[str, list[Rule]]:
+    def by_kind(self) -> dict[str, list[Rule]]:
         return {kind: [rule for rule in self.rules if kind in rule.events] for kind in MODELS}
 
     def ack_within_s(self, severity: Severity) -> int | None:

@@ -4,10 +4,19 @@ Pure functions, no Faust: the unit tests exercise every rule of the shipped poli
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from schemas.escalation import Reason
 from schemas.events import InputEvent
 from services.triage.policy import CATEGORY_ORDER, Condition, Policy, Rule
+
+
+class Scored(NamedTuple):
+    """One rule's part of an event's score: a tuple, as it is built for every rule that fires of every event
+    (the escalation turns the incident's reasons into ``schemas.escalation.Reason``)."""
+
+    rule: str
+    weight: int
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +24,7 @@ class Assessment:
     """An event's score with the reasons that make it up and the categories it points to."""
 
     score: int
-    reasons: tuple[Reason, ...] = ()
+    reasons: tuple[Scored, ...] = ()
     categories: dict[str, int] = field(default_factory=dict)
     floor: int = 0
 
@@ -82,7 +91,7 @@ def assess(policy: Policy, event: InputEvent) -> Assessment:
     if not rules:
         return Assessment(score=0)
     by_dimension: dict[str, int] = {}
-    reasons: list[Reason] = []
+    reasons: list[Scored] = []
     categories: dict[str, int] = {}
     for rule in rules:
         already = by_dimension.get(rule.dimension, 0)
@@ -92,7 +101,7 @@ def assess(policy: Policy, event: InputEvent) -> Assessment:
         if weight == 0:
             continue  # the dimension is full: this fact was already counted
         by_dimension[rule.dimension] = already + weight
-        reasons.append(Reason(rule=rule.id, weight=weight, detail=detail(rule, event)))
+        reasons.append(Scored(rule.id, weight, detail(rule, event)))
         for category in rule.categories:
             categories[category] = categories.get(category, 0) + max(weight, 0)
     floor = max((policy.floor_score(rule.floor) for rule in rules), default=0)
