@@ -19,7 +19,6 @@ acknowledged, and their revisions too (``commit_after_changelog``): Faust's own 
 guarantee that.
 """
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
 from services.triage.policy import Policy, load_policy
 from services.triage.publishing import RevisionLost, Revisions
+from services.triage.recovery import keep_queue_through_recovery, read_changelog_to_its_end, until_recovered
 from services.triage.settings import TriageSettings
 from services.triage.villages import Villages, VillageTable
 
@@ -78,36 +78,6 @@ def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisi
     setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
 
 
-RECOVERY_HOLD_S = 30.0
-
-
-def keep_queue_through_recovery(app: faust.App, stream: Any) -> None:
-    """Stop Faust from emptying the agent's input queue when it resumes after a table recovery.
-
-    A restarted worker gets input records fetched before its recovery; Faust hands them to the
-    agent during the recovery and, at its end, clears the stream queues assuming a seek to the
-    committed offsets brings them back. It does not: aiokafka seeks no partition without a
-    committed offset, and Faust drops re-read records below its read offset and counts the gap as
-    acknowledged, so about one record per input partition was never triaged. Records of an older
-    consumer generation are still skipped by Faust's stream (they are read again from the
-    committed offsets); a record read twice is a duplicate, which triage tolerates.
-    """
-    queues = getattr(app.flow_control, "_queues", None)
-    if queues is not None:
-        queues.discard(stream.channel.queue)
-
-
-async def until_recovered(app: faust.App) -> None:
-    """Hold an input record while the table is still being recovered (its state would be partial).
-
-    At most ``RECOVERY_HOLD_S``: a rebalance that waits for this record to be acked must not hang.
-    """
-    waited = 0.0
-    while app.in_recovery and waited < RECOVERY_HOLD_S:
-        await asyncio.sleep(0.05)
-        waited += 0.05
-
-
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
     """A Faust app bound to the settings' Kafka, with the agent, the village table and the web views."""
     policy = policy or load_policy(settings.policy)
@@ -146,6 +116,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     villages = Villages(table)
     revisions = Revisions(escalations)
     commit_after_changelog(app, villages, revisions)
+    read_changelog_to_its_end(app, settings.kafka_bootstrap)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
 

@@ -1,0 +1,59 @@
+"""The end of a changelog partition, as table recovery must see it on the embedded broker.
+
+Tansu answers ListOffsets(latest) with the base offset of the last record batch plus one: a
+recovery that trusts it stops before the later records of that batch (the state loses its last
+acknowledged writes). ``fetched_ends`` takes the end from a fetch response instead.
+"""
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from devstack.stack import Stack
+from services.common.kafka import ensure_topics
+from services.triage.recovery import fetched_ends
+from tests.triage.conftest import triage_only
+
+pytestmark = pytest.mark.integration
+TOPIC = "waspada.test.changelog-end"
+
+
+@pytest.fixture(scope="module")
+def broker_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = triage_only(tmp_path_factory.mktemp("recovery"))
+    stack.start_broker()
+    yield stack
+    stack.stop()
+
+
+async def _two_batches(bootstrap: str) -> dict[TopicPartition, int]:
+    """Ten records in one batch, then five in another, on partition 0; the listed end offsets."""
+    await ensure_topics(bootstrap, [TOPIC])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        for prefix, count in ((b"a", 10), (b"b", 5)):
+            sent = [await producer.send(TOPIC, prefix + bytes([i]), partition=0) for i in range(count)]
+            await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(TOPIC, p) for p in sorted(consumer.partitions_for_topic(TOPIC) or {0})]
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+def test_recovery_reads_a_changelog_partition_to_its_last_record(broker_only: Stack) -> None:
+    bootstrap = broker_only.kafka_bootstrap
+    assert bootstrap is not None
+    listed = asyncio.run(_two_batches(bootstrap))
+    partition0 = TopicPartition(TOPIC, 0)
+    assert listed[partition0] <= 15  # Tansu says 11 here; Kafka would say 15
+    ends = asyncio.run(fetched_ends(bootstrap, listed))
+    assert ends[partition0] == 15
+    assert all(ends[tp] == listed[tp] for tp in listed if tp != partition0)  # empty partitions stay as listed
