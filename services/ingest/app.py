@@ -126,8 +126,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
         await producer.start()
         redis = Redis(connection_pool=redis_pool(settings))
         gate = KafkaGate(producer)
+        admission = Admission(redis, inflight_ttl_s=settings.inflight_ttl_s)
         state["intake"] = Intake(
-            admission=Admission(redis, inflight_ttl_s=settings.inflight_ttl_s),
+            admission=admission,
             gate=gate,
             pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
             publish_timeout_s=settings.publish_timeout_s,
@@ -143,6 +144,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await probe
             await producer.stop()
+            await admission.pipeline.aclose()
             await redis.aclose()
             metrics.worker_stopped()
 
