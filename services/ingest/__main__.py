@@ -16,6 +16,7 @@ from services.common.config_files import load_config_or_exit
 from services.common.logs import configure_logging
 from services.common.settings import load_settings
 from services.ingest.channels import ChannelRegistry
+from services.ingest.http import CorkedHttpToolsProtocol
 from services.ingest.settings import IngestSettings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # services.ingest.metrics.MULTIPROC_ENV, without importing prometheus-client
@@ -44,7 +45,8 @@ def main() -> None:
         "log_config": None,
         "access_log": False,
         "loop": "auto",
-        "http": "auto",
+        "http": CorkedHttpToolsProtocol,
+        "ws": "none",
         "backlog": 2048,
         "proxy_headers": False,
         "server_header": False,

@@ -24,6 +24,25 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 Command = tuple[Any, ...]
 
 
+def pack(commands: list[Command]) -> bytes:
+    """The commands in RESP, as redis-py's ``pack_commands`` writes them (str as UTF-8, int and float
+    in decimal), at a third of its cost: the arguments here are only ever str, bytes and int."""
+    out: list[bytes] = []
+    for args in commands:
+        out.append(b"*%d\r\n" % len(args))
+        for arg in args:
+            if isinstance(arg, bytes):
+                data = arg
+            elif isinstance(arg, str):
+                data = arg.encode()
+            elif isinstance(arg, int | float) and not isinstance(arg, bool):
+                data = repr(arg).encode()
+            else:
+                raise TypeError(f"cannot send a {type(arg).__name__} to Redis")
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
 class AutoPipeline:
     """``await call(*args)`` like ``redis.execute_command``, batched with its neighbours."""
 
@@ -68,7 +87,7 @@ class AutoPipeline:
         replies: list[Any] = []
         try:
             async with asyncio.timeout(self.timeout):
-                await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+                await connection.send_packed_command(pack(commands), check_health=False)
                 for _ in commands:
                     try:
                         replies.append(await connection.read_response())
