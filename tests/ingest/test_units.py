@@ -155,11 +155,11 @@ class _Recording:
 def test_corked_transport_writes_one_turns_writes_as_one_and_flushes_before_close() -> None:
     import asyncio
 
-    from services.ingest.http import CorkedTransport
+    from services.ingest.http import CorkedTransport, TurnFlusher
 
     async def scenario() -> _Recording:
         raw = _Recording()
-        corked = CorkedTransport(raw, asyncio.get_running_loop())  # type: ignore[arg-type]
+        corked = CorkedTransport(raw, TurnFlusher(asyncio.get_running_loop()))  # type: ignore[arg-type]
         corked.write(b"HTTP/1.1 202 Accepted\r\n\r\n")
         corked.write(b"{}")
         assert raw.written == []  # not before the loop's next turn
