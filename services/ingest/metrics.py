@@ -13,6 +13,7 @@ worker answers it) adds them up (``exposition``).
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -62,11 +63,26 @@ class _Documented(MultiProcessCollector):
 _registry: CollectorRegistry | None = None
 
 
+def _forget_dead_workers(directory: str) -> None:
+    """Drop the live-gauge files of workers that died without a clean stop (SIGKILL, OOM): uvicorn
+    starts a replacement, and the dead one's last readiness must not count any more."""
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+        except PermissionError:  # alive, someone else's
+            pass
+
+
 def exposition() -> bytes:
     """The text /metrics answers: this process's metrics, or every worker's in multiprocess mode."""
     global _registry
-    if not os.environ.get(MULTIPROC_ENV):
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
         return generate_latest()
+    _forget_dead_workers(directory)
     if _registry is None:
         _registry = CollectorRegistry()
         _registry.register(_Documented(None))  # type: ignore[no-untyped-call]
