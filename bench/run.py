@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from bench import broker_figures, events, machine, report, service_figures, stacks
 from bench.broker_figures import Message
 from schemas.topics import Topics
+from services.ingest.settings import IngestSettings
 
 TRIAGE_EVENTS = 20_000
 E2E_RATE, E2E_SECONDS, E2E_ESCALATING_EVERY = 200.0, 20.0, 4
@@ -119,8 +120,10 @@ def pipeline_phase(
             eps, statuses = service_figures.ingest_single(stack.url("ingest"), INGEST_SECONDS, INGEST_CONCURRENCY)
         figures["ingest_single_eps"] = eps
         details["ingest_single_statuses"] = statuses
+        workers = stack.env().get("WASPADA_INGEST_WORKERS") or IngestSettings.model_fields["ingest_workers"].default
         notes["ingest_single_eps"] = (
-            f"{INGEST_CONCURRENCY} in flight over keep-alive (aiohttp); the load generator shares the 2 cores"
+            f"{INGEST_CONCURRENCY} in flight over keep-alive (aiohttp); the load generator shares the 2 cores; "
+            f"ingest with {workers} worker process(es)"
         )
         with phases.phase("ingest batch POSTs", int(INGEST_SECONDS)):
             batch = service_figures.ingest_batch(stack.url("ingest"), INGEST_SECONDS)

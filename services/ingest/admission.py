@@ -110,7 +110,7 @@ class Admission:
         self._release = Script(self.pipeline, _RELEASE)
         self._record = Script(self.pipeline, _RECORD)
         self._to_record: list[str] = []
-        self._recorded: asyncio.Future[None] | None = None
+        self._record_waiters: list[asyncio.Future[None]] = []
         self._tasks: set[asyncio.Task[object]] = set()
         self._replica = uuid.uuid4().hex[:12]
         self._sequence = itertools.count()
@@ -143,28 +143,32 @@ class Admission:
         """Kafka acknowledged these: from now on they answer ``duplicate``."""
         if not event_ids:
             return
-        self._to_record.extend(_event_key(i) for i in event_ids)
-        if self._recorded is None:
-            loop = asyncio.get_running_loop()
-            self._recorded = loop.create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()  # this request's own: cancelling it touches no other
+        if not self._record_waiters:
             loop.call_soon(self._flush_records)
-        await asyncio.shield(self._recorded)
+        self._to_record.extend(_event_key(i) for i in event_ids)
+        self._record_waiters.append(waiter)
+        await waiter
 
     def _flush_records(self) -> None:
         """One script call records the ids of every request that got its acknowledgement in this
         turn of the event loop: under load dozens share it, instead of a Redis command each."""
-        keys, done = self._to_record, self._recorded
-        self._to_record, self._recorded = [], None
-        assert done is not None
+        keys, waiters = self._to_record, self._record_waiters
+        self._to_record, self._record_waiters = [], []
         task = asyncio.get_running_loop().create_task(self._record(keys=keys, args=[PUBLISHED_TTL_S]))
 
         def resolve(finished: "asyncio.Task[object]") -> None:
-            if finished.cancelled():
-                done.cancel()
-            elif (exc := finished.exception()) is not None:
-                done.set_exception(exc)
-            else:
-                done.set_result(None)
+            failed = None if finished.cancelled() else finished.exception()
+            for waiter in waiters:
+                if waiter.done():  # its request was cancelled
+                    continue
+                if finished.cancelled():
+                    waiter.cancel()
+                elif failed is not None:
+                    waiter.set_exception(failed)
+                else:
+                    waiter.set_result(None)
 
         task.add_done_callback(resolve)
         self._tasks.add(task)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,7 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
-from services.common.logs import get_logger
+from services.common.logs import configure_logging, get_logger
+from services.common.settings import load_settings
 from services.ingest import metrics, openapi_docs
 from services.ingest.admission import Admission
 from services.ingest.body import Headers, read_json
@@ -125,8 +126,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
         await producer.start()
         redis = Redis(connection_pool=redis_pool(settings))
         gate = KafkaGate(producer)
+        admission = Admission(redis, inflight_ttl_s=settings.inflight_ttl_s)
         state["intake"] = Intake(
-            admission=Admission(redis, inflight_ttl_s=settings.inflight_ttl_s),
+            admission=admission,
             gate=gate,
             pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
             publish_timeout_s=settings.publish_timeout_s,
@@ -142,7 +144,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await probe
             await producer.stop()
+            await admission.pipeline.aclose()
             await redis.aclose()
+            metrics.worker_stopped()
 
     app = FastAPI(title="Waspada ingest", version="1", lifespan=lifespan, description=DESCRIPTION)
     fast_routes: dict[str, Endpoint] = {}
@@ -228,7 +232,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     install_openapi(app)
     return app
@@ -261,6 +265,13 @@ class FastPath:
 def asgi_app(settings: IngestSettings) -> ASGIApp:
     """What ``python -m services.ingest`` serves: the app behind the fast path and the latency metric."""
     return metrics.LatencyMiddleware(FastPath(create_app(settings)), routes=ROUTES)
+
+
+def from_environment() -> ASGIApp:
+    """``asgi_app`` from the ``WASPADA_*`` environment: the factory each uvicorn worker process calls."""
+    settings = load_settings(IngestSettings)
+    configure_logging(settings.log_level, settings.log_json)
+    return asgi_app(settings)
 
 
 def install_openapi(app: FastAPI) -> None:

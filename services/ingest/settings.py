@@ -21,5 +21,9 @@ class IngestSettings(CommonSettings):
     replica's claims lapse after this). Longer than the producer can hold a message (2 × its request timeout)."""
     ready_probe_interval_s: float = Field(default=1.0, gt=0)
     """How often the readiness probe asks Kafka for metadata and pings Redis."""
+    ingest_workers: int = Field(default=1, ge=1, le=32)
+    """HTTP worker processes (uvicorn ``workers``; metrics then in prometheus-client's multiprocess mode).
+    1 by measurement on the 2-core bench machine: two gave the same figure at ~20 % more CPU per event,
+    the load generator taking the second core. More where ingest has cores of its own."""
     linger_ms: int = Field(default=5, ge=0, le=100)
     """Producer linger: concurrent single requests share one produce request to Kafka."""

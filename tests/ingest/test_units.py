@@ -115,3 +115,61 @@ def test_envelope_is_keyed_by_village_and_carries_no_clear_identifier() -> None:
     assert record.topic == "waspada.departure-anomalies.v1" and record.key == b"36.04.13.2007"
     assert b"C1234567" not in record.value and b"Budi" not in record.value and b"1111" not in record.value
     assert dict(record.headers)["waspada-channel"] == b"tpi"
+
+
+def test_autopipeline_packs_commands_as_redis_py_does() -> None:
+    from redis.asyncio.connection import Connection
+
+    from services.ingest.autopipeline import pack
+
+    commands = [
+        ("EVALSHA", "0" * 40, 2, "waspada:ingest:rate:x", "waspada:ingest:event:é", 0, 1, 60, "i:ab:1", 60),
+        ("SET", b"k\xff\r\n", "p", "EX", 7776000),
+        ("INCRBYFLOAT", "k", 1.5),
+    ]
+    assert pack(commands) == b"".join(Connection().pack_commands(commands))
+    with pytest.raises(TypeError):
+        pack([("SET", "k", None)])
+
+
+class _Recording:
+    """A transport that records what reaches the socket (pure logic: no event loop I/O)."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info:{name}"
+
+
+def test_corked_transport_writes_one_turns_writes_as_one_and_flushes_before_close() -> None:
+    import asyncio
+
+    from services.ingest.http import CorkedTransport, TurnFlusher
+
+    async def scenario() -> _Recording:
+        raw = _Recording()
+        corked = CorkedTransport(raw, TurnFlusher(asyncio.get_running_loop()))  # type: ignore[arg-type]
+        corked.write(b"HTTP/1.1 202 Accepted\r\n\r\n")
+        corked.write(b"{}")
+        assert raw.written == []  # not before the loop's next turn
+        await asyncio.sleep(0)
+        assert raw.written == [b"HTTP/1.1 202 Accepted\r\n\r\n{}"]
+        corked.write(b"last")
+        corked.close()  # what was written before close still goes out, first
+        assert raw.written[-1] == b"last" and raw.closed
+        await asyncio.sleep(0)
+        assert corked.get_extra_info("peername") == "info:peername"
+        return raw
+
+    assert len(asyncio.run(scenario()).written) == 2
