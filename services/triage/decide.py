@@ -62,8 +62,8 @@ def _remember(policy: Policy, state: VillageState, event: InputEvent, at: float,
     event_id = str(event.event_id)
     window = policy.windows.near_duplicate
     merged = any(
-        entry.kind == event.type
-        and entry.text is not None
+        entry.text is not None  # most entries are past the near-duplicate window: their text is dropped
+        and entry.kind == event.type
         and entry.person == person
         and abs(entry.at - at) <= window
         and near_duplicates(entry.text, text, policy.near_duplicate.min_similarity)

@@ -4,19 +4,28 @@ Pure functions, no Faust: the unit tests exercise every rule of the shipped poli
 """
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from schemas.events import InputEvent
 from services.triage.policy import CATEGORY_ORDER, Condition, Policy, Rule
 
 
-class Scored(NamedTuple):
-    """One rule's part of an event's score: a tuple, as it is built for every rule that fires of every event
-    (the escalation turns the incident's reasons into ``schemas.escalation.Reason``)."""
+class Scored:
+    """One rule's part of an event's score. Built for every rule that fires of every event, while its
+    detail is read only when the event becomes its incident's worst: so the detail is written then."""
 
-    rule: str
-    weight: int
-    detail: str
+    __slots__ = ("_detail", "_of", "rule", "weight")
+
+    def __init__(self, rule: Rule, weight: int, event: InputEvent) -> None:
+        self.rule = rule.id
+        self.weight = weight
+        self._of = (rule, event)
+        self._detail: str | None = None
+
+    @property
+    def detail(self) -> str:
+        if self._detail is None:
+            self._detail = detail(*self._of)
+        return self._detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +110,7 @@ def assess(policy: Policy, event: InputEvent) -> Assessment:
         if weight == 0:
             continue  # the dimension is full: this fact was already counted
         by_dimension[rule.dimension] = already + weight
-        reasons.append(Scored(rule.id, weight, detail(rule, event)))
+        reasons.append(Scored(rule, weight, event))
         for category in rule.categories:
             categories[category] = categories.get(category, 0) + max(weight, 0)
     floor = max((policy.floor_score(rule.floor) for rule in rules), default=0)
