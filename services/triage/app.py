@@ -35,6 +35,7 @@ from services.triage import deadletter, metrics
 from services.triage.decide import decide
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
+from services.triage.outbox import Outbox
 from services.triage.policy import Policy, load_policy
 from services.triage.publishing import RevisionLost, Revisions
 from services.triage.recovery import keep_queue_through_recovery, read_changelog_to_its_end, until_recovered
@@ -70,9 +71,9 @@ def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisi
     flush = producer.flush
 
     async def flush_then_changelog() -> None:
-        villages.write_dirty()
+        await villages.write_dirty()
         await flush()
-        await villages.table.acknowledged()
+        await villages.outbox.acknowledged()
         await revisions.settled()
 
     setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
@@ -105,7 +106,6 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     source = app.topic(*Topics.INPUTS, partitions=PARTITIONS, **raw)
     by_kind = {kind: app.topic(name, partitions=PARTITIONS, **raw) for kind, name in Topics.BY_EVENT_TYPE.items()}
-    escalations = app.topic(Topics.ESCALATIONS, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
     table = VillageTable(
@@ -113,8 +113,9 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         value_type=bytes,
     )  # fmt: skip
     app.tables.add(table)
-    villages = Villages(table)
-    revisions = Revisions(escalations)
+    outbox = Outbox(settings.kafka_bootstrap, settings.kafka_idempotent_producer)
+    villages = Villages(table, outbox)
+    revisions = Revisions(outbox, Topics.ESCALATIONS)
     commit_after_changelog(app, villages, revisions)
     read_changelog_to_its_end(app, settings.kafka_bootstrap)
     watchdog = Watchdog(settings.triage_stall_after_s)
@@ -131,9 +132,13 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         )
         await (await dead.send(key=message.key, value=body))
 
+    @app.on_before_shutdown.connect
+    async def close_outbox(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await outbox.stop()  # after the consumer's last commit, which used it
+
     @app.on_partitions_revoked.connect
-    def after_revocation(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        villages.forget()  # states of partitions now elsewhere are read from the table when they come back
+    async def after_revocation(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await villages.forget()  # states of partitions now elsewhere are read from the table when they come back
         revisions.forget_confirmed()  # another worker may write these villages' revisions meanwhile
 
     async def handle(message: Any) -> str:
@@ -154,7 +159,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         if decision.assessment is not None:
             metrics.SCORES.observe(decision.assessment.score)
         if decision.escalation is not None and decision.body is not None:
-            written = villages.write(desa_key)
+            written = await villages.write(desa_key)
             revisions.publish(desa_key, decision.body, decision.escalation.severity.value, written, previous)
         elif decision.replay is not None:
             revisions.replay(desa_key, decision.replay)

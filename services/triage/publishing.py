@@ -14,10 +14,9 @@ was never acknowledged is read again after a crash.
 import asyncio
 from typing import Any
 
-from faust.types.tuples import FutureMessage
-
 from services.common.logs import get_logger
 from services.triage import metrics
+from services.triage.outbox import Outbox
 
 log = get_logger(__name__)
 
@@ -29,7 +28,8 @@ class RevisionLost(Exception):
 class Revisions:
     """Per-village chains of revision sends on the escalation topic."""
 
-    def __init__(self, topic: Any) -> None:
+    def __init__(self, outbox: Outbox, topic: str) -> None:
+        self.outbox = outbox
         self.topic = topic
         self._in_flight: dict[bytes, asyncio.Task[None]] = {}
         self._confirmed: set[bytes] = set()
@@ -45,7 +45,7 @@ class Revisions:
                 raise RevisionLost(village.decode()) from exc
 
     def publish(
-        self, village: bytes, body: bytes, severity: str, written: FutureMessage, previous: bytes | None
+        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[object]", previous: bytes | None
     ) -> None:
         """Send a new revision once ``written`` (its state's changelog record) is acknowledged."""
         self._start(village, self._new(village, body, severity, written, previous))
@@ -78,10 +78,10 @@ class Revisions:
             log.error("revision_send_failed", error=type(task.exception()).__name__)
 
     async def _send(self, village: bytes, body: bytes) -> None:
-        await (await self.topic.send(key=village, value=body))
+        await (await self.outbox.send(self.topic, village, body))
 
     async def _new(
-        self, village: bytes, body: bytes, severity: str, written: FutureMessage, previous: bytes | None
+        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[object]", previous: bytes | None
     ) -> None:
         if previous is not None and village not in self._confirmed:
             # the stored revision came from the changelog (a restart): its trigger may have been killed
