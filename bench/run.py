@@ -122,7 +122,8 @@ def pipeline_phase(
         details["ingest_single_statuses"] = statuses
         workers = stack.env().get("WASPADA_INGEST_WORKERS") or IngestSettings.model_fields["ingest_workers"].default
         notes["ingest_single_eps"] = (
-            f"{INGEST_CONCURRENCY} in flight over keep-alive (aiohttp); the load generator shares the 2 cores; "
+            f"{INGEST_CONCURRENCY} in flight over keep-alive (raw HTTP/1.1 client, requests built beforehand); "
+            "the load generator shares the 2 cores; "
             f"ingest with {workers} worker process(es)"
         )
         with phases.phase("ingest batch POSTs", int(INGEST_SECONDS)):

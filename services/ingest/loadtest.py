@@ -96,10 +96,14 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length)
 
 
-async def _connection(host: str, port: int, requests: Sequence[bytes], statuses: Counter[str]) -> None:
+async def _connection(
+    host: str, port: int, requests: Sequence[bytes], statuses: Counter[str], stop_at: float | None = None
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         for request in requests:
+            if stop_at is not None and time.perf_counter() >= stop_at:
+                return
             writer.write(request)
             status, body = await _read_response(reader)
             if status == 202 and body.startswith(b'{"results"'):
@@ -112,16 +116,18 @@ async def _connection(host: str, port: int, requests: Sequence[bytes], statuses:
 
 
 async def run_load(
-    url: str, path: str, token: str, bodies: Sequence[bytes], concurrency: int
+    url: str, path: str, token: str, bodies: Sequence[bytes], concurrency: int, seconds: float | None = None
 ) -> tuple[float, Counter[str]]:
-    """POST every body over ``concurrency`` keep-alive connections; (seconds, answers by status)."""
+    """POST the bodies over ``concurrency`` keep-alive connections, one request in flight on each, for at
+    most ``seconds`` when given; (seconds taken, answers by status word or HTTP status)."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = [_request(f"{host}:{port}", path, token, body) for body in bodies]
     statuses: Counter[str] = Counter()
     slices = [requests[i::concurrency] for i in range(concurrency)]
     started = time.perf_counter()
-    await asyncio.gather(*(_connection(host, port, s, statuses) for s in slices if s))
+    stop_at = started + seconds if seconds is not None else None
+    await asyncio.gather(*(_connection(host, port, s, statuses, stop_at) for s in slices if s))
     return time.perf_counter() - started, statuses
 
 
