@@ -109,13 +109,9 @@ def start_services(stack: Stack, names: tuple[str, ...] = PIPELINE) -> None:
         stack.start_service(name)
 
 
-def start_pipeline(
-    workdir: Path, *, s3: bool = False, receiver_delay_ms: float = 0.0, ingest_workers: int | None = None
-) -> tuple[Stack, Path]:
+def start_pipeline(workdir: Path, *, s3: bool = False, receiver_delay_ms: float = 0.0) -> tuple[Stack, Path]:
     """Broker, Valkey, receiver, notify, triage and ingest; returns the stack and the receiver's record."""
     stack = new_stack(workdir)
-    if ingest_workers is not None:
-        stack.extra_env["WASPADA_INGEST_WORKERS"] = str(ingest_workers)
     try:
         start_infra(stack, s3=s3)
         record = start_receiver(stack, delay_ms=receiver_delay_ms)
