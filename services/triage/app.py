@@ -201,7 +201,12 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        body = {"lag": watchdog.lag, "stalled_for_s": round(watchdog.stalled_for(), 1)}
+        body = {
+            "lag": watchdog.lag,
+            "stalled_for_s": round(watchdog.stalled_for(), 1),
+            "in_recovery": bool(app.in_recovery),
+            "revisions_in_flight": revisions.in_flight(),
+        }
         if watchdog.healthy():
             return web.json({"status": "ok", **body})
         return web.json({"status": "stalled", **body}, status=503)

@@ -60,6 +60,10 @@ class Revisions:
         if tasks:
             await asyncio.gather(*tasks)
 
+    def in_flight(self) -> int:
+        """Revisions started and not yet acknowledged (a failed one stays: see ``_finished``)."""
+        return len(self._in_flight)
+
     def forget_confirmed(self) -> None:
         """After a rebalance another worker may have written these villages' revisions meanwhile."""
         self._confirmed.clear()

@@ -8,10 +8,13 @@ was recovered from the changelog and counted exactly once.
 """
 
 import threading
+import urllib.error
+import urllib.request
 from collections import defaultdict
 
 import pytest
 
+from devstack.stack import Stack
 from schemas.escalation import Escalation, Severity
 from schemas.regions import region_table
 from schemas.topics import Topics
@@ -22,6 +25,21 @@ from tests.triage.conftest import event_body, person, triage_only
 pytestmark = pytest.mark.integration
 VILLAGES = region_table().villages_under("36.04")[:60]
 WARM_UP = region_table().villages_under("32.01")[0]
+
+
+def _wait_for_catch_up(stack: Stack, bootstrap: str) -> None:
+    """Wait until the restarted worker committed every input offset; on a timeout, say what it reports."""
+    try:
+        wait_for(lambda: consumed_everything(bootstrap, "waspada-triage"), timeout=90, what="triage to catch up")
+    except AssertionError as exc:
+        try:
+            with urllib.request.urlopen(stack.url("triage") + "/healthz", timeout=5) as response:
+                health = response.read().decode()
+        except urllib.error.HTTPError as answer:
+            health = answer.read().decode()
+        except OSError as error:
+            health = f"no answer: {error}"
+        raise AssertionError(f"{exc}; the worker's /healthz: {health}") from None
 
 
 def _phase_a(desa: str, n: int) -> list[Record]:
@@ -72,7 +90,7 @@ def test_sigkill_mid_stream_loses_no_incident_and_changes_no_revision(tmp_path) 
         assert producer.is_alive(), "the kill must land while the stream is still being produced"
         producer.join(60)
         stack.start_service("triage")
-        wait_for(lambda: consumed_everything(bootstrap, "waspada-triage"), timeout=90, what="triage to catch up")
+        _wait_for_catch_up(stack, bootstrap)
         produce(bootstrap, [_critical(desa) for desa in VILLAGES])
 
         def all_critical() -> list[tuple[bytes, Escalation]]:
