@@ -53,18 +53,18 @@ class Villages:
 
     async def write(self, key: bytes) -> "asyncio.Future[object]":
         """Write one changed village now (its escalation is about to be published); its acknowledgement."""
-        partition = self._dirty.pop(key)
-        value = self._live[key].dump()
-        self.table.store(key, value)
-        return await self.outbox.send(self.changelog, key, value, partition)
+        return await self._write(key, self._dirty.pop(key))
 
     async def write_dirty(self) -> None:
         """Write every changed village (an offset commit is about to cover their events)."""
         dirty, self._dirty = self._dirty, {}
         for key, partition in dirty.items():
-            value = self._live[key].dump()
-            self.table.store(key, value)
-            await self.outbox.send(self.changelog, key, value, partition)
+            await self._write(key, partition)
+
+    async def _write(self, key: bytes, partition: int) -> "asyncio.Future[object]":
+        value = self._live[key].dump()
+        self.table.store(key, value)
+        return await self.outbox.send(self.changelog, key, value, partition)
 
     async def forget(self) -> None:
         """Write what changed and drop the live states: after a rebalance they are read from the table."""
