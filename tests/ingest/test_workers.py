@@ -63,7 +63,8 @@ def test_metrics_add_up_over_workers_and_outlive_a_killed_one(two_workers: Stack
     wait_for(lambda: http("GET", two_workers.url("ingest") + "/readyz")[0] == 200, what="ready")
 
     victim = max(workers)
-    assert (Path(directory) / f"gauge_livemin_{victim}.db").exists()
+    # a worker's readiness gauge (its file) appears with its first Kafka/Redis probe, which may still run
+    wait_for(lambda: (Path(directory) / f"gauge_livemin_{victim}.db").exists(), what="the victim's readiness gauge")
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: len(w := _workers(two_workers)) == 2 and victim not in w, what="a replacement worker")
     wait_for(lambda: http("GET", two_workers.url("ingest") + "/healthz")[0] == 200, what="healthz")
