@@ -170,8 +170,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         keep_queue_through_recovery(app, stream)
         async for item in stream.events():
             message = item.message
-            if app.in_recovery:
-                await until_recovered(app)
+            if app.in_recovery and not await until_recovered(app, message):
+                continue  # a rebalance began: given back unprocessed, read again from the committed offset
             try:
                 outcome = await handle(message)
             except RevisionLost as exc:  # after the producer's own retries: restart from the last commit
