@@ -12,7 +12,11 @@ def main() -> None:
     settings = load_settings(TriageSettings)
     configure_logging(settings.log_level, settings.log_json)
     app = build_app(settings)
-    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    # override_logging=False: mode's Worker would replace the JSON handler with its own colour
+    # formatter, and every structlog line of triage would come out as a Python dict's repr
+    worker = Worker(app, loglevel=settings.log_level, quiet=True, override_logging=False)
+    worker.spinner = None  # a terminal spinner: its escape codes would land inside the JSON lines
+    worker.execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -189,6 +189,10 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             progress[message.tp] = message.offset + 1
             watchdog.progressed()
 
+    @app.task  # type: ignore[untyped-decorator]
+    async def announce() -> None:
+        log.info("triage_started", app_id=settings.triage_app_id, rules=len(policy.rules), partitions=PARTITIONS)
+
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def measure_lag() -> None:
         watchdog.observe_lag(_lag(app, progress))

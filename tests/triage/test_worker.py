@@ -100,3 +100,17 @@ def test_metrics_health_and_no_table_views(triage_stack: Stack) -> None:
         assert name in str(text), name
     status, _ = http("GET", triage_stack.url("triage") + "/table/villages/")
     assert status == 404, "table views would expose village state"
+
+
+def test_its_own_log_lines_stay_json_under_the_faust_worker(triage_stack: Stack) -> None:
+    """mode's Worker replaces the root log handler unless told not to; then structlog lines come out as dict reprs."""
+
+    def started() -> list[dict[str, object]]:
+        lines = (triage_stack.workdir / "triage.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        return [r for r in records if r.get("event") == "triage_started"]
+
+    [record] = wait_for(started, what="a triage_started JSON line")
+    assert record["level"] == "info" and record["partitions"] == 4
+    text = (triage_stack.workdir / "triage.log").read_text()
+    assert "{'event'" not in text and "\x1b" not in text  # no dict reprs, no terminal escape codes
