@@ -45,7 +45,7 @@ class Revisions:
                 raise RevisionLost(village.decode()) from exc
 
     def publish(
-        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[object]", previous: bytes | None
+        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[None]", previous: bytes | None
     ) -> None:
         """Send a new revision once ``written`` (its state's changelog record) is acknowledged."""
         self._start(village, self._new(village, body, severity, written, previous))
@@ -85,7 +85,7 @@ class Revisions:
         await (await self.outbox.send(self.topic, village, body))
 
     async def _new(
-        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[object]", previous: bytes | None
+        self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[None]", previous: bytes | None
     ) -> None:
         if previous is not None and village not in self._confirmed:
             # the stored revision came from the changelog (a restart): its trigger may have been killed

@@ -51,7 +51,7 @@ class Villages:
     def changed(self, key: bytes, partition: int) -> None:
         self._dirty[key] = partition
 
-    async def write(self, key: bytes) -> "asyncio.Future[object]":
+    async def write(self, key: bytes) -> "asyncio.Future[None]":
         """Write one changed village now (its escalation is about to be published); its acknowledgement."""
         return await self._write(key, self._dirty.pop(key))
 
@@ -61,7 +61,7 @@ class Villages:
         for key, partition in dirty.items():
             await self._write(key, partition)
 
-    async def _write(self, key: bytes, partition: int) -> "asyncio.Future[object]":
+    async def _write(self, key: bytes, partition: int) -> "asyncio.Future[None]":
         value = self._live[key].dump()
         self.table.store(key, value)
         return await self.outbox.send(self.changelog, key, value, partition)
