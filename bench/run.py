@@ -103,8 +103,10 @@ def pipeline_phase(
     details: dict[str, Any] = {}
     try:
         with phases.phase(f"end to end at {E2E_RATE:.0f} events/s", int(E2E_SECONDS)) as advance:
+            assert stack.kafka_bootstrap is not None
             latency = service_figures.end_to_end(
                 stack.url("ingest"),
+                stack.kafka_bootstrap,
                 record,
                 rate=E2E_RATE,
                 seconds=E2E_SECONDS,
@@ -116,8 +118,8 @@ def pipeline_phase(
         notes["e2e_p50_ms"] = notes["e2e_p99_ms"] = (
             f"offered {E2E_RATE:.0f} events/s for {E2E_SECONDS:.0f} s, 1 in {E2E_ESCALATING_EVERY} escalating; "
             f"POST → first webhook; {latency.measured} measured, {latency.undelivered} undelivered; p50 split: "
-            f"POST → escalation {_ms(latency.to_escalation_p50_ms)}, escalation → webhook "
-            f"{_ms(latency.escalation_to_webhook_p50_ms)}"
+            f"POST → record on its topic {_ms(latency.to_topic_p50_ms)}, record → escalation (triage) "
+            f"{_ms(latency.triage_p50_ms)}, escalation → webhook (notify) {_ms(latency.notify_p50_ms)}"
         )
         stack.stop("triage", "notify", "ingest")
         stack.extra_env["WASPADA_INGEST_WORKERS"] = str(INGEST_WORKERS)  # the end-to-end run kept the default
