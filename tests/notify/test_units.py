@@ -48,16 +48,3 @@ def test_notification_content_carries_only_what_domain_3_3_allows() -> None:
     assert "KRITIS" in text and "Mohon dikonfirmasi dalam 30 menit" in text
     assert body["console_url"] in text
     assert mail["Subject"].startswith("[WASPADA HIGH] Eskalasi inc_")
-
-
-
-async def test_httpcore_finds_sniffio_so_no_request_pays_for_a_failed_import() -> None:
-    """httpcore imports sniffio on every request; without it each import fails after a sys.path scan."""
-    import importlib.util
-    import sys
-
-    from httpcore._synchronization import current_async_library
-
-    assert importlib.util.find_spec("sniffio") is not None
-    assert current_async_library() == "asyncio"
-    assert "sniffio" in sys.modules  # imported once, then found in sys.modules on every request
