@@ -144,6 +144,7 @@ def test_sigkill_mid_delivery_then_restart_sends_no_duplicate(rig: NotifyRig) ->
 
 
 def test_replayed_escalation_is_not_delivered_again(rig: NotifyRig) -> None:
+    observed = rig.metric("waspada_end_to_end_seconds_count")
     esc = escalation()
     rig.publish(esc)
     wait_for(lambda: len(rig.receiver.for_escalation(esc["escalation_id"])) == 2, timeout=30, what="two deliveries")
@@ -152,5 +153,7 @@ def test_replayed_escalation_is_not_delivered_again(rig: NotifyRig) -> None:
     rig.publish(marker)  # delivered after the replay: once it arrives, the replay was handled
     wait_for(lambda: len(rig.receiver.for_escalation(marker["escalation_id"])) == 2, timeout=30, what="the marker")
     assert len(rig.receiver.for_escalation(esc["escalation_id"], status=None)) == 2
+    # end-to-end latency observed once per revision: not per delivery (two each), not again on the replay
+    assert rig.metric("waspada_end_to_end_seconds_count") == observed + 2
     status, _ = http("GET", rig.api + "/healthz")
     assert status == 200
