@@ -33,6 +33,7 @@ from services.common.logs import get_logger
 from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
 from services.triage.decide import decide
+from services.triage.fetching import TriageApp
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
 from services.triage.outbox import Outbox
@@ -84,7 +85,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     policy = policy or load_policy(settings.policy)
     region_table()  # load the 83,000 villages now, not inside the first event
     key = settings.pseudonym_key.get_secret_value().encode()
-    app = faust.App(
+    app = TriageApp(
         settings.triage_app_id,
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         store="memory://",
