@@ -119,7 +119,8 @@ def pipeline_phase(
             f"offered {E2E_RATE:.0f} events/s for {E2E_SECONDS:.0f} s, 1 in {E2E_ESCALATING_EVERY} escalating; "
             f"POST → first webhook; {latency.measured} measured, {latency.undelivered} undelivered; p50 split: "
             f"POST → record on its topic {_ms(latency.to_topic_p50_ms)}, record → escalation (triage) "
-            f"{_ms(latency.triage_p50_ms)}, escalation → webhook (notify) {_ms(latency.notify_p50_ms)}"
+            f"{_ms(latency.triage_p50_ms)}, escalation → webhook (notify) {_ms(latency.notify_p50_ms)}; p99 of each: "
+            f"{_ms(latency.to_topic_p99_ms)}, {_ms(latency.triage_p99_ms)}, {_ms(latency.notify_p99_ms)}"
         )
         stack.stop("triage", "notify", "ingest")
         stack.extra_env["WASPADA_INGEST_WORKERS"] = str(INGEST_WORKERS)  # the end-to-end run kept the default

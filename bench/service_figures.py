@@ -136,6 +136,9 @@ class Latency:
     """Triggering record → the escalation record's Kafka timestamp (broker, triage, its queue)."""
     notify_p50_ms: float | None
     """The escalation record → webhook arrival (broker, notify, the receiver)."""
+    to_topic_p99_ms: float | None = None
+    triage_p99_ms: float | None = None
+    notify_p99_ms: float | None = None
 
 
 def _mixed_offer(escalating_every: int) -> Iterator[dict[str, Any]]:
@@ -182,6 +185,9 @@ def end_to_end(
         to_topic_p50_ms=statistics.median(to_topic) if to_topic else None,
         triage_p50_ms=statistics.median(in_triage) if in_triage else None,
         notify_p50_ms=statistics.median(in_notify) if in_notify else None,
+        to_topic_p99_ms=_percentile(sorted(to_topic), 0.99),
+        triage_p99_ms=_percentile(sorted(in_triage), 0.99),
+        notify_p99_ms=_percentile(sorted(in_notify), 0.99),
     )
 
 
