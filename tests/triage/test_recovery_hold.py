@@ -57,3 +57,13 @@ async def test_a_record_of_an_older_generation_is_given_back() -> None:
     app.consumer_generation_id += 1
     assert await asyncio.wait_for(until_recovered(app, message), 1) is False
     assert message not in app.consumer.unacked
+
+
+async def test_a_record_held_across_a_whole_rebalance_and_recovery_is_given_back() -> None:
+    app = _app()
+    message = _held(app)
+    hold = asyncio.ensure_future(until_recovered(app, message))
+    app.consumer_generation_id += 1  # rebalanced and recovered between two looks at the flags
+    app.in_recovery = False
+    assert await asyncio.wait_for(hold, 1) is False
+    assert message.acked and message not in app.consumer.unacked
