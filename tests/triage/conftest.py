@@ -109,6 +109,15 @@ def triage_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.stop()
 
 
+@pytest.fixture(scope="module")
+def broker_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A broker of its own, no service, shared by one test module."""
+    stack = triage_only(tmp_path_factory.mktemp("broker"))
+    stack.start_broker()
+    yield stack
+    stack.stop()
+
+
 def event_body(kind: str, desa_code: str = LONTAR, **fields: Any) -> dict[str, Any]:
     """A JSON body as a publisher would send it (the factories above, dumped)."""
     factory = {"tip": tip, "departure_anomaly": departure, "recruiter_sighting": sighting}[kind]

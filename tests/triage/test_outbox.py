@@ -3,7 +3,6 @@ where Kafka's default partitioner puts them, and ``acknowledged`` means acknowle
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -11,20 +10,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from devstack.stack import Stack
 from services.common.kafka import ensure_topics
 from services.triage.outbox import Outbox
-from tests.triage.conftest import triage_only
 
 pytestmark = pytest.mark.integration
 ORDERED = "waspada.test.outbox-order"
 KEYED = "waspada.test.outbox-keyed"
 REFERENCE = "waspada.test.outbox-reference"
-
-
-@pytest.fixture(scope="module")
-def broker_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = triage_only(tmp_path_factory.mktemp("outbox"))
-    stack.start_broker()
-    yield stack
-    stack.stop()
 
 
 async def _read(bootstrap: str, topic: str, count: int) -> dict[int, list[tuple[bytes, bytes]]]:

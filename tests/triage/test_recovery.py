@@ -6,7 +6,6 @@ acknowledged writes). ``fetched_ends`` takes the end from a fetch response inste
 """
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -14,18 +13,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from devstack.stack import Stack
 from services.common.kafka import ensure_topics
 from services.triage.recovery import fetched_ends
-from tests.triage.conftest import triage_only
 
 pytestmark = pytest.mark.integration
 TOPIC = "waspada.test.changelog-end"
-
-
-@pytest.fixture(scope="module")
-def broker_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = triage_only(tmp_path_factory.mktemp("recovery"))
-    stack.start_broker()
-    yield stack
-    stack.stop()
 
 
 async def _two_batches(bootstrap: str) -> dict[TopicPartition, int]:
