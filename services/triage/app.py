@@ -19,6 +19,7 @@ acknowledged, and their revisions too (``commit_after_changelog``): Faust's own 
 guarantee that.
 """
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,22 @@ class Rejected(Exception):
         self.cause = cause
 
 
-def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisions) -> None:
+class Barrier:
+    """Where the commit barrier is: what ``/healthz`` reports of it (a commit that never ends is a stall)."""
+
+    def __init__(self) -> None:
+        self.stage = "idle"
+        self.since = time.monotonic()
+        self.passed = 0
+
+    def at(self, stage: str) -> None:
+        self.stage, self.since = stage, time.monotonic()
+
+    def report(self) -> dict[str, Any]:
+        return {"stage": self.stage, "for_s": round(time.monotonic() - self.since, 1), "passed": self.passed}
+
+
+def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisions, barrier: Barrier) -> None:
     """Make the barrier Faust's offset commit waits on cover the village states and their revisions.
 
     Faust commits an offset after ``producer.flush()``, whose buffer flush returns while a record is
@@ -72,10 +88,16 @@ def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisi
     flush = producer.flush
 
     async def flush_then_changelog() -> None:
+        barrier.at("writing states")
         await villages.write_dirty()
+        barrier.at("flushing Faust's producer")
         await flush()
+        barrier.at("waiting for state acknowledgements")
         await villages.outbox.acknowledged()
+        barrier.at("waiting for revisions")
         await revisions.settled()
+        barrier.at("idle")
+        barrier.passed += 1
 
     setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
 
@@ -117,7 +139,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     outbox = Outbox(settings.kafka_bootstrap, settings.kafka_idempotent_producer)
     villages = Villages(table, outbox)
     revisions = Revisions(outbox, Topics.ESCALATIONS)
-    commit_after_changelog(app, villages, revisions)
+    barrier = Barrier()
+    commit_after_changelog(app, villages, revisions, barrier)
     read_changelog_to_its_end(app, settings.kafka_bootstrap)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
@@ -211,12 +234,22 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             "stalled_for_s": round(watchdog.stalled_for(), 1),
             "in_recovery": bool(app.in_recovery),
             "revisions_in_flight": revisions.in_flight(),
+            "input_partitions": _input_partitions(app),
+            "commit_barrier": barrier.report(),
         }
         if watchdog.healthy():
             return web.json({"status": "ok", **body})
         return web.json({"status": "stalled", **body}, status=503)
 
     return app
+
+
+def _input_partitions(app: faust.App) -> int:
+    """How many input partitions this worker holds (0 before its consumer starts)."""
+    try:
+        return sum(1 for tp in app.consumer.assignment() if tp.topic in Topics.INPUTS)
+    except Exception:  # ConsumerNotStarted
+        return 0
 
 
 def _parse(message: Any) -> InputEvent:

@@ -66,8 +66,13 @@ def read_all(bootstrap: str, topic: str) -> list[Any]:
 
 def consumed_everything(bootstrap: str, group: str, topics: Sequence[str] = Topics.INPUTS) -> bool:
     """True once ``group`` has committed the end offset of every partition of ``topics``."""
+    return not uncommitted(bootstrap, group, topics)
 
-    async def run() -> bool:
+
+def uncommitted(bootstrap: str, group: str, topics: Sequence[str] = Topics.INPUTS) -> list[str]:
+    """``topic:partition committed/end`` of every partition whose end ``group`` has not committed yet."""
+
+    async def run() -> list[str]:
         # a consumer that names the group but never subscribes: it reads the group's offsets, never joins
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
@@ -75,11 +80,12 @@ def consumed_everything(bootstrap: str, group: str, topics: Sequence[str] = Topi
             await consumer.topics()
             partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or set()]
             ends = await consumer.end_offsets(partitions)
+            behind = []
             for tp in partitions:
                 committed = await consumer.committed(tp)
                 if ends[tp] and (committed is None or committed < ends[tp]):
-                    return False
-            return True
+                    behind.append(f"{tp.topic}:{tp.partition} {committed}/{ends[tp]}")
+            return behind
         finally:
             await consumer.stop()
 

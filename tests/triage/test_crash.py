@@ -19,7 +19,7 @@ from schemas.escalation import Escalation, Severity
 from schemas.regions import region_table
 from schemas.topics import Topics
 from tests.support import wait_for
-from tests.triage.broker import Record, consumed_everything, event_record, produce, read_all
+from tests.triage.broker import Record, consumed_everything, event_record, produce, read_all, uncommitted
 from tests.triage.conftest import event_body, person, triage_only
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,10 @@ def _wait_for_catch_up(stack: Stack, bootstrap: str) -> None:
             health = answer.read().decode()
         except OSError as error:
             health = f"no answer: {error}"
-        raise AssertionError(f"{exc}; the worker's /healthz: {health}") from None
+        behind = uncommitted(bootstrap, "waspada-triage")
+        raise AssertionError(
+            f"{exc}; the worker's /healthz: {health}; not committed (committed/end): {behind}"
+        ) from None
 
 
 def _phase_a(desa: str, n: int) -> list[Record]:
