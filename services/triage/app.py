@@ -33,8 +33,8 @@ from schemas.topics import PARTITIONS, Topics
 from services.common.logs import get_logger
 from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
+from services.triage.consumer import TriageApp
 from services.triage.decide import decide
-from services.triage.fetching import TriageApp
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
 from services.triage.outbox import Outbox
