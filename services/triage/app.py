@@ -15,11 +15,10 @@ next revision sends it first). No revision number is ever reused for different c
 is skipped.
 
 Offsets: an offset is committed only once the states of the events before it are written and
-acknowledged, and their revisions too (``commit_after_changelog``): Faust's own barrier does not
+acknowledged, and their revisions too (``barrier.py``): Faust's own barrier does not
 guarantee that.
 """
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from schemas.topics import PARTITIONS, Topics
 from services.common.logs import get_logger
 from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
+from services.triage.barrier import Barrier, commit_after_changelog
 from services.triage.consumer import TriageApp
 from services.triage.decide import decide
 from services.triage.health import Watchdog
@@ -56,50 +56,6 @@ class Rejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
-
-
-class Barrier:
-    """Where the commit barrier is: what ``/healthz`` reports of it (a commit that never ends is a stall)."""
-
-    def __init__(self) -> None:
-        self.stage = "idle"
-        self.since = time.monotonic()
-        self.passed = 0
-
-    def at(self, stage: str) -> None:
-        self.stage, self.since = stage, time.monotonic()
-
-    def report(self) -> dict[str, Any]:
-        return {"stage": self.stage, "for_s": round(time.monotonic() - self.since, 1), "passed": self.passed}
-
-
-def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisions, barrier: Barrier) -> None:
-    """Make the barrier Faust's offset commit waits on cover the village states and their revisions.
-
-    Faust commits an offset after ``producer.flush()``, whose buffer flush returns while a record is
-    being handed to the Kafka client (and after 0.1 s in any case): an offset could be committed
-    whose village state was never written, and a crash then lost that event from its incident (the
-    replay skipped it, the recovered state did not have it). The offsets a commit writes are taken
-    before it flushes, and every event among them changed its live state before it was acked, so
-    writing the changed states now and waiting for the records outstanding, and for the revisions
-    in flight, is enough.
-    """
-    producer = app.producer
-    flush = producer.flush
-
-    async def flush_then_changelog() -> None:
-        barrier.at("writing states")
-        await villages.write_dirty()
-        barrier.at("flushing Faust's producer")
-        await flush()
-        barrier.at("waiting for state acknowledgements")
-        await villages.outbox.acknowledged()
-        barrier.at("waiting for revisions")
-        await revisions.settled()
-        barrier.at("idle")
-        barrier.passed += 1
-
-    setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
 
 
 def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.App:
