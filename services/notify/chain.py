@@ -47,14 +47,20 @@ def _key(incident_id: str) -> str:
 
 
 async def chain_for(redis: Redis, directory: Directory, escalation: Escalation) -> Chain:
-    """The incident's stored chain; stored now from the directory if this is its first sight."""
+    """The incident's stored chain; stored now from the directory if this is its first sight (one round trip)."""
     fresh = resolve(directory, escalation.desa_code)
-    await redis.set(_key(escalation.incident_id), json.dumps(asdict(fresh)), nx=True)
-    return await stored(redis, escalation.incident_id) or fresh
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(_key(escalation.incident_id), json.dumps(asdict(fresh)), nx=True)
+        pipe.get(_key(escalation.incident_id))
+        _, raw = await pipe.execute()
+    return _load(raw) or fresh
 
 
 async def stored(redis: Redis, incident_id: str) -> Chain | None:
-    raw = await redis.get(_key(incident_id))
+    return _load(await redis.get(_key(incident_id)))
+
+
+def _load(raw: bytes | str | None) -> Chain | None:
     if raw is None:
         return None
     data = json.loads(raw)

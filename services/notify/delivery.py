@@ -241,26 +241,29 @@ class Deliverer:
         )
 
     # -- the consumer's and the timers' path ------------------------------------------------------
-    async def deliver(self, delivery: Delivery) -> Outcome:
+    async def deliver(self, delivery: Delivery, *, first_sight: bool = False) -> Outcome:
         """Deliver, or confirm an earlier success, or park in the retry queue, or dead-letter.
 
         Returns once the delivery is settled for the caller: the consumer may commit then.
+        ``first_sight``: its revision was stored just now (SET NX), so it cannot have been delivered
+        or parked before, and the notification log is not asked (a round trip per delivery saved).
         """
         async with self._exclusive(delivery.id):
-            return await self._deliver(delivery)
+            return await self._deliver(delivery, first_sight)
 
-    async def _deliver(self, delivery: Delivery) -> Outcome:
+    async def _deliver(self, delivery: Delivery, first_sight: bool) -> Outcome:
         if delivery.id in self._delivered:
             return Outcome.ALREADY_DELIVERED
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(_log_key(delivery.id))
-            pipe.zscore(retryqueue.DUE, delivery.id)
-            logged, parked = await pipe.execute()
-        if logged:
-            self._remember(delivery.id)
-            return Outcome.ALREADY_DELIVERED
-        if parked is not None:
-            return Outcome.RETRYING
+        if not first_sight:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(_log_key(delivery.id))
+                pipe.zscore(retryqueue.DUE, delivery.id)
+                logged, parked = await pipe.execute()
+            if logged:
+                self._remember(delivery.id)
+                return Outcome.ALREADY_DELIVERED
+            if parked is not None:
+                return Outcome.RETRYING
         if isinstance(delivery.channel, EmailChannel) and not self.settings.smtp_url:
             metrics.NOTIFICATIONS.labels("email", "skipped").inc()
             await self._record(delivery, Outcome.SKIPPED, 0, "smtp_not_configured")

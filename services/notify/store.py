@@ -7,10 +7,12 @@ replica can answer for any escalation and a restart loses nothing.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from schemas.escalation import Escalation
 
@@ -48,23 +50,40 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-async def save(redis: Redis, escalation: Escalation, office_ids: list[str], *, uncertain: bool = False) -> bool:
-    """Store a revision (idempotently) and index it under every office of its chain; True when new."""
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What storing a revision found: whether it was new, its status, the incident's latest revision."""
+
+    new: bool
+    status: str
+    latest_revision: int
+
+
+async def save(redis: Redis, escalation: Escalation, office_ids: list[str], *, uncertain: bool = False) -> Saved:
+    """Store a revision (idempotently), index it under every office of its chain, and read back its status.
+
+    One transaction, one round trip: the body is SET NX (written once, never changed), and the
+    index entries and the initial status are idempotent, so writing them again for a revision seen
+    before changes nothing (an acknowledged status stays: HSETNX).
+    """
     record = {
         **escalation.model_dump(mode="json", exclude={"first_received_at"}),
         "offices": office_ids,
         "jurisdiction_uncertain": uncertain,
     }
     eid = escalation.escalation_id
-    if not await redis.set(_key("escalation", eid), json.dumps(record), nx=True):
-        return False
+    revisions_key = _key("incident", escalation.incident_id, "revisions")
     async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(_key("escalation", eid), json.dumps(record), nx=True)
         pipe.hsetnx(_key("status", eid), "status", "open")
-        pipe.zadd(_key("incident", escalation.incident_id, "revisions"), {eid: escalation.revision})
+        pipe.zadd(revisions_key, {eid: escalation.revision})
         for office_id in office_ids:
             pipe.zadd(_key("office", office_id), {eid: escalation.created_at.timestamp()})
-        await pipe.execute()
-    return True
+        pipe.hget(_key("status", eid), "status")
+        pipe.zrange(revisions_key, -1, -1, withscores=True)
+        results = await pipe.execute()
+    new, status, top = results[0], results[-2], results[-1]
+    return Saved(new=bool(new), status=_text(status), latest_revision=int(top[0][1]) if top else 0)
 
 
 async def _status(redis: Redis, escalation_id: str) -> dict[str, Any]:
@@ -134,9 +153,9 @@ async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
 
 
 # -- the unacknowledged gauge, kept in Redis so it survives restarts and agrees across replicas
-async def mark_unacknowledged(redis: Redis, escalation: Escalation) -> None:
-    """The incident's newest revision is open: count it under its severity."""
-    await redis.hset(_key("unacked"), escalation.incident_id, f"{escalation.revision}|{escalation.severity.value}")
+def mark_unacknowledged(pipe: Pipeline, escalation: Escalation) -> None:
+    """The incident's newest revision is open: count it under its severity (queued on ``pipe``)."""
+    pipe.hset(_key("unacked"), escalation.incident_id, f"{escalation.revision}|{escalation.severity.value}")
 
 
 async def clear_unacknowledged(redis: Redis, incident_id: str, up_to_revision: int) -> None:

@@ -9,6 +9,7 @@ idempotent (notification log), so a re-fired step never pages an office twice.
 import time
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from services.notify.store import PREFIX
 
@@ -30,9 +31,9 @@ def parse(raw: bytes | str) -> tuple[str, int]:
     return escalation_id, int(step)
 
 
-async def schedule(redis: Redis, escalation_id: str, step: int, due: float) -> None:
-    """Set the timer unless it is set already (a replayed escalation never pushes it back)."""
-    await redis.zadd(KEY, {member(escalation_id, step): due}, nx=True)
+def schedule(pipe: Pipeline, escalation_id: str, step: int, due: float) -> None:
+    """Set the timer unless it is set already (a replayed escalation never pushes it back); queued on ``pipe``."""
+    pipe.zadd(KEY, {member(escalation_id, step): due}, nx=True)
 
 
 async def claim(redis: Redis, lease_s: float, limit: int = 50) -> list[tuple[str, int]]:

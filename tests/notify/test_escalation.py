@@ -101,3 +101,27 @@ def test_the_chain_is_fixed_when_the_incident_opens(rig: NotifyRig) -> None:
         "polres-serang",
         "kanim-serang",
     }
+
+
+def test_an_acknowledged_revision_read_again_stays_acknowledged_and_pages_nobody(rig: NotifyRig) -> None:
+    # storing a revision rewrites its (idempotent) index and status entries in one transaction: an
+    # acknowledgement must survive that, and the replay must neither page again nor restart the timer
+    esc = escalation(severity="HIGH", score=75, ack_within_s=2)
+    eid = esc["escalation_id"]
+    rig.publish(esc)
+    wait_for(lambda: len(rig.receiver.for_escalation(eid)) == 2, timeout=30, what="the first page")
+    token = office_token("polres-serang")
+    status, _ = http("POST", f"{rig.api}/v1/escalations/{eid}/ack", {"note": "Tim meluncur"}, token)
+    assert status == 200
+    rig.publish(esc)  # the same revision again, as triage re-sends it after a crash
+    control = escalation(severity="HIGH", score=75, ack_within_s=2)  # same village: read after the replay
+    rig.publish(control)
+    wait_for(
+        lambda: {o for o, k, _ in notices(rig, control["escalation_id"]) if k == "unacknowledged"} == PARENTS,
+        timeout=30,
+        what="the unacknowledged control escalation to reach the parents",
+    )
+    status, body = http("GET", f"{rig.api}/v1/escalations/{eid}", None, token)
+    assert status == 200 and body["status"] == "acknowledged"
+    assert timers_of(rig, eid) == []
+    assert notices(rig, eid) == [("kanim-serang", "jurisdiction", 0), ("polres-serang", "jurisdiction", 0)]
