@@ -131,9 +131,9 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             event = pseudonymise(event, key)
             metrics.PSEUDONYMISED.labels(event.type).inc()
         await revisions.idle(desa_key)  # at most one unacknowledged revision per village
-        state = villages.get(desa_key)
-        previous = state.latest_revision()
-        decision = decide(policy, state, event, _arrival(message))  # changes the live state in place
+        previous = villages.get(desa_key).latest_revision()
+        arrival = _arrival(message)
+        decision = villages.change(desa_key, lambda state: decide(policy, state, event, arrival))
         if decision.state is not None:
             villages.changed(desa_key, message.partition)
         if decision.assessment is not None:
