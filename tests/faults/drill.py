@@ -8,6 +8,8 @@ accepted village has an escalation on the topic and a delivered notification.
 
 import os
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ class Books:
     healed_at: float
     catch_up_s: float | None
     statuses: Counter[tuple[int, str]] = field(default_factory=Counter)
+    health: dict[str, str] = field(default_factory=dict)
+    """``/healthz`` of triage and notify when the drill did not catch up: what they said they were doing."""
 
     @property
     def accepted(self) -> set[str]:
@@ -76,6 +80,7 @@ class Books:
             f"notifications delivered {sum(1 for d in self.deliveries if 200 <= d['status'] < 300)} "
             f"to {len(self.delivered)} villages; redelivered after a success {len(self.redelivered_after_success())}; "
             f"caught up {catch_up} after the load stopped"
+            + "".join(f"; {name} /healthz then: {said}" for name, said in self.health.items())
         )
 
 
@@ -114,6 +119,7 @@ def run_drill(
             break
         time.sleep(0.5)
     time.sleep(0.5)  # late redeliveries, if any, show up in the record too
+    health = {} if catch_up is not None else _health(stack)
     return Books(
         sent=sent,
         escalations=kafka_tools.read_json(stack.kafka_bootstrap or "", Topics.ESCALATIONS),
@@ -122,7 +128,23 @@ def run_drill(
         healed_at=healed_at,
         catch_up_s=catch_up,
         statuses=Counter((s.status, s.answer) for s in sent),
+        health=health,
     )
+
+
+def _health(stack: Stack) -> dict[str, str]:
+    """What triage and notify report on ``/healthz``, for a drill that did not catch up."""
+    said: dict[str, str] = {}
+    for name in ("triage", "notify"):
+        if name not in stack.processes:
+            continue
+        try:
+            with urllib.request.urlopen(stack.url(name) + "/healthz", timeout=5) as response:
+                said[name] = response.read().decode()[:600]
+        except Exception as exc:  # an answer other than 200 (a stalled triage answers 503) or none at all
+            body = exc.read().decode()[:600] if isinstance(exc, urllib.error.HTTPError) else ""
+            said[name] = f"{type(exc).__name__} {body}".strip()
+    return said
 
 
 def assert_nothing_lost(books: Books) -> None:
