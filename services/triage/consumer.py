@@ -4,7 +4,7 @@
 hard-coded, and a fetch that finds nothing new waits that long at the broker: an event reaching a
 caught-up worker waited up to 1.5 s before triage saw it (median 0.8 s of record → escalation in
 ``make bench``'s end-to-end run, while triage used an eighth of a core). Notify reads its topic with
-20 ms for the same reason. A fetch returns at once when ``FETCH_MIN_BYTES`` are there.
+20 ms for the same reason. Throughput is untouched: a fetch that finds records returns at once.
 
 **No offset gaps.** Faust records a "gap" when a record arrives more than one offset past the read
 offset, and later counts every offset in it as acknowledged. That is for offsets that do not exist
@@ -32,24 +32,17 @@ from faust.types import TP, TransportT
 
 FETCH_MAX_WAIT_MS = 20
 """An idle worker then asks the broker 50 times a second: about 1 % of a core."""
-FETCH_MIN_BYTES = 64 * 1024
-"""What a fetch waits for (up to ``FETCH_MAX_WAIT_MS``) before it returns. With aiokafka's default of
-one byte, at a trickle every record came in a fetch of its own, and each fetch crosses from Faust's
-consumer thread to the worker's loop: at ``make bench``'s end-to-end load (200 events/s) triage
-used 7.6–8.2 s of CPU, with 64 KiB 5.2–6.6 s, for at most 20 ms more per event (median about 10).
-A backlog fills 64 KiB at once, so draining is as fast as before."""
 
 
 class _QuickFetchThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read by start(), which has not run yet
-        consumer._fetch_min_bytes = FETCH_MIN_BYTES
         return consumer
 
 
 class TriageConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with a short fetch wait, a fuller fetch, and no offset gaps (module docstring)."""
+    """Faust's aiokafka consumer with a short fetch wait and no offset gaps (module docstring)."""
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _QuickFetchThread(self, loop=self.loop, beacon=self.beacon)
