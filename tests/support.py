@@ -68,6 +68,15 @@ def http(
         return status, raw.decode(errors="replace")
 
 
+def healthz(stack: Stack, service: str) -> str:
+    """What ``service`` answers on ``/healthz`` (its body whatever the status), or why it did not answer."""
+    try:
+        status, body = http("GET", stack.url(service) + "/healthz")
+    except OSError as error:
+        return f"no answer: {error}"
+    return f"{status} {json.dumps(body) if isinstance(body, dict) else body}"
+
+
 def tip(desa_code: str = "36.04.13.2007", **overrides: Any) -> dict[str, Any]:
     """A valid Tip body; ``overrides`` replace fields."""
     body: dict[str, Any] = {

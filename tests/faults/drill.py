@@ -8,8 +8,6 @@ accepted village has an escalation on the topic and a delivered notification.
 
 import os
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from bench.load import BackgroundLoad, Sent
 from bench.receiver import read_record
 from devstack.stack import Stack
 from schemas.topics import Topics
+from tests.support import healthz
 
 LONG = os.environ.get("WASPADA_FAULTS_LONG") == "1"
 """``make faults`` sets it: the drills' long variants (a 30 s broker stall, a receiver down for a minute)."""
@@ -134,17 +133,7 @@ def run_drill(
 
 def _health(stack: Stack) -> dict[str, str]:
     """What triage and notify report on ``/healthz``, for a drill that did not catch up."""
-    said: dict[str, str] = {}
-    for name in ("triage", "notify"):
-        if name not in stack.processes:
-            continue
-        try:
-            with urllib.request.urlopen(stack.url(name) + "/healthz", timeout=5) as response:
-                said[name] = response.read().decode()[:600]
-        except Exception as exc:  # an answer other than 200 (a stalled triage answers 503) or none at all
-            body = exc.read().decode()[:600] if isinstance(exc, urllib.error.HTTPError) else ""
-            said[name] = f"{type(exc).__name__} {body}".strip()
-    return said
+    return {name: healthz(stack, name)[:600] for name in ("triage", "notify") if name in stack.processes}
 
 
 def assert_nothing_lost(books: Books) -> None:

@@ -8,8 +8,6 @@ was recovered from the changelog and counted exactly once.
 """
 
 import threading
-import urllib.error
-import urllib.request
 from collections import defaultdict
 
 import pytest
@@ -18,7 +16,7 @@ from devstack.stack import Stack
 from schemas.escalation import Escalation, Severity
 from schemas.regions import region_table
 from schemas.topics import Topics
-from tests.support import wait_for
+from tests.support import healthz, wait_for
 from tests.triage.broker import Record, consumed_everything, event_record, produce, read_all, uncommitted
 from tests.triage.conftest import event_body, person, triage_only
 
@@ -34,13 +32,7 @@ def _wait_for_catch_up(stack: Stack, bootstrap: str) -> None:
         # partitions crawled one record per commit after the restart and this took up to 100 s
         wait_for(lambda: consumed_everything(bootstrap, "waspada-triage"), timeout=90, what="triage to catch up")
     except AssertionError as exc:
-        try:
-            with urllib.request.urlopen(stack.url("triage") + "/healthz", timeout=5) as response:
-                health = response.read().decode()
-        except urllib.error.HTTPError as answer:
-            health = answer.read().decode()
-        except OSError as error:
-            health = f"no answer: {error}"
+        health = healthz(stack, "triage")
         behind = uncommitted(bootstrap, "waspada-triage")
         raise AssertionError(
             f"{exc}; the worker's /healthz: {health}; not committed (committed/end): {behind}"
