@@ -15,6 +15,7 @@ from schemas.events import (
     Tip,
     event_adapter,
 )
+from schemas.outcomes import Outcome, Resolution
 from schemas.regions import Region, RegionTable, region_table
 from schemas.topics import PARTITIONS, Topics
 
@@ -25,11 +26,13 @@ __all__ = [
     "Event",
     "EventType",
     "InputEvent",
+    "Outcome",
     "Reason",
     "RecruiterSighting",
     "Region",
     "RegionTable",
     "Reporter",
+    "Resolution",
     "Severity",
     "Tip",
     "Topics",

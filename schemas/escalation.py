@@ -77,3 +77,8 @@ class Escalation(BaseModel):
         description="The policy's acknowledgement time for this severity: unacknowledged past it, notify escalates "
         "to the parent offices. Fixed when the revision is published, so a later policy edit never changes it.",
     )
+    policy_version: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="SHA-256 of the canonical triage policy that scored this revision (None only on records "
+        "written before it was carried)",
+    )

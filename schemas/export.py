@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from schemas.escalation import Escalation
 from schemas.events import DepartureAnomaly, RecruiterSighting, Tip, event_adapter
+from schemas.outcomes import Resolution
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
 MODELS: dict[str, type[BaseModel]] = {
@@ -19,6 +20,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "departure_anomaly": DepartureAnomaly,
     "recruiter_sighting": RecruiterSighting,
     "escalation": Escalation,
+    "resolution": Resolution,
 }
 
 

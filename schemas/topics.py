@@ -18,9 +18,11 @@ class Topics:
     RECRUITER_SIGHTINGS: Final = "waspada.recruiter-sightings.v1"
     ESCALATIONS: Final = "waspada.escalations.v1"
     DEADLETTER: Final = "waspada.deadletter.v1"
+    OUTCOMES: Final = "waspada.outcomes.v1"
+    """Resolutions (CONTRACT §11), published by notify and read by triage, which closes the incident."""
 
     INPUTS: Final = (TIPS, DEPARTURE_ANOMALIES, RECRUITER_SIGHTINGS)
-    ALL: Final = (*INPUTS, ESCALATIONS, DEADLETTER)
+    ALL: Final = (*INPUTS, ESCALATIONS, DEADLETTER, OUTCOMES)
 
     BY_EVENT_TYPE: Final = {
         "tip": TIPS,

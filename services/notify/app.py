@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import aiohttp
+from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -24,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
+from schemas.outcomes import Resolution
 from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
@@ -151,7 +153,12 @@ def create_app(settings: NotifySettings) -> FastAPI:
         stopping = deliverer.stopping
         router = Router(directory, redis, deliverer, settings)
         app.state.redis = redis
-        app.state.officers = Officers(directory, redis, settings.escalation_repeats)
+        async def publish_resolution(resolution: Resolution) -> None:
+            await producer.send_and_wait(
+                Topics.OUTCOMES, key=resolution.desa_code.encode(), value=resolution.model_dump_json().encode()
+            )
+
+        app.state.officers = Officers(directory, redis, settings.escalation_repeats, publish_resolution)
         app.state.readiness = readiness = Readiness(redis, stopping)
 
         def consume() -> Coroutine[Any, Any, None]:
@@ -243,6 +250,18 @@ def create_app(settings: NotifySettings) -> FastAPI:
             page.headers.update(headers)
             return page
         detail = "the escalation store is not answering; retry later"
+        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+
+    @app.exception_handler(KafkaError)
+    async def kafka_unavailable(request: Request, error: KafkaError) -> Response:
+        """A resolution Kafka did not take is not a resolution: nothing changed, retry later (503)."""
+        log.warning("notify.kafka_unavailable", path=request.url.path, error=type(error).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if request.url.path.startswith("/console"):
+            page = pages.page(request, "error.html", 503, message=pages.t(request)("unavailable"))
+            page.headers.update(headers)
+            return page
+        detail = "the event log (Kafka) is not answering; nothing was changed, retry later"
         return JSONResponse({"detail": detail}, status_code=503, headers=headers)
 
     @app.get("/healthz", summary="Liveness: the process answers")

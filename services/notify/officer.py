@@ -8,14 +8,19 @@ written to the audit log.
 
 import builtins
 import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from redis.asyncio import Redis
 
+from schemas.outcomes import Resolution
 from services.notify import audit, store, timers
 from services.notify.directory import Directory, Office
 
 Via = Literal["api", "console"]
+Publish = Callable[[Resolution], Awaitable[None]]
+"""Puts a resolution on ``waspada.outcomes.v1`` and returns once the broker acknowledged it."""
 
 
 class Conflict(Exception):
@@ -23,10 +28,11 @@ class Conflict(Exception):
 
 
 class Officers:
-    def __init__(self, directory: Directory, redis: Redis, repeats: int) -> None:
+    def __init__(self, directory: Directory, redis: Redis, repeats: int, publish: Publish) -> None:
         self.directory = directory
         self.redis = redis
         self.repeats = repeats
+        self.publish = publish
 
     def visible_ids(self, office: Office) -> list[str]:
         """The office itself and every office below it."""
@@ -104,6 +110,10 @@ class Officers:
         if action == "acknowledge" and record["status"] == "resolved":
             raise Conflict("already resolved")
         status: Literal["acknowledged", "resolved"] = "acknowledged" if action == "acknowledge" else "resolved"
+        if status == "resolved" and record["status"] != "resolved":
+            # triage learns first: a resolution that is stored but never published would leave the
+            # village's incident open in triage, and its next event folded into a closed case
+            await self.publish(resolution_of(record, office))
         updated = await store.set_status(self.redis, record, status, office.id)
         earlier = [
             r["escalation_id"]
@@ -125,3 +135,16 @@ class Officers:
 
     async def audit_log(self, office: Office) -> builtins.list[dict[str, Any]]:
         return await audit.for_office(self.redis, self.visible_ids(office))
+
+
+def resolution_of(record: dict[str, Any], office: Office) -> Resolution:
+    """The record on ``waspada.outcomes.v1`` for resolving ``record`` (and every revision before it)."""
+    return Resolution(
+        escalation_id=record["escalation_id"],
+        incident_id=record["incident_id"],
+        revision=record["revision"],
+        desa_code=record["desa_code"],
+        resolved_by=office.id,
+        resolved_at=datetime.now(UTC),
+        rules=list(dict.fromkeys(reason["rule"] for reason in record.get("reasons", []))),
+    )

@@ -19,6 +19,7 @@ acknowledged, and their revisions too (``barrier.py``): Faust's own barrier does
 guarantee that.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from schemas.events import InputEvent, event_adapter
+from schemas.outcomes import Resolution
 from schemas.regions import region_table
 from schemas.topics import PARTITIONS, Topics
 from services.common.logs import get_logger
@@ -34,18 +36,23 @@ from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
 from services.triage.barrier import Barrier, commit_after_changelog
 from services.triage.consumer import TriageApp
-from services.triage.decide import decide
+from services.triage.decide import Decision, decide
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
+from services.triage.lifecycle import close
 from services.triage.outbox import Outbox
 from services.triage.policy import Policy, load_policy
 from services.triage.publishing import RevisionLost, Revisions
 from services.triage.recovery import keep_queue_through_recovery, read_changelog_to_its_end, until_recovered
 from services.triage.settings import TriageSettings
+from services.triage.state import VillageState
 from services.triage.villages import Villages, VillageTable
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 TYPE_OF_TOPIC = {topic: kind for kind, topic in Topics.BY_EVENT_TYPE.items()}
+SOURCES = (*Topics.INPUTS, Topics.OUTCOMES)
+"""What the agent reads: the three input topics and the resolutions, all keyed and partitioned alike."""
+KIND_OF_SOURCE = {**TYPE_OF_TOPIC, Topics.OUTCOMES: "resolution"}
 log = get_logger(__name__)
 
 
@@ -83,8 +90,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         topic_allow_declare=True,
     )
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-    source = app.topic(*Topics.INPUTS, partitions=PARTITIONS, **raw)
-    by_kind = {kind: app.topic(name, partitions=PARTITIONS, **raw) for kind, name in Topics.BY_EVENT_TYPE.items()}
+    source = app.topic(*SOURCES, partitions=PARTITIONS, **raw)
+    by_topic = {name: app.topic(name, partitions=PARTITIONS, **raw) for name in SOURCES}
     dead = app.topic(Topics.DEADLETTER, key_serializer="raw", value_serializer="raw", partitions=PARTITIONS)
     # key_type/value_type bytes make the changelog raw both ways (a schema= only covers writes)
     table = VillageTable(
@@ -121,19 +128,37 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         await villages.forget()  # states of partitions now elsewhere are read from the table when they come back
         revisions.forget_confirmed()  # another worker may write these villages' revisions meanwhile
 
+    async def rekey(message: Any, desa_key: bytes) -> str:
+        """Keyed wrongly by a direct publisher: send it again under its village's key, never drop it."""
+        await (await by_topic[message.topic].send(key=desa_key, value=message.value, headers=message.headers))
+        return "rekeyed"
+
     async def handle(message: Any) -> str:
+        if message.topic == Topics.OUTCOMES:
+            return await handle_resolution(message)
         event = _parse(message)
         desa_key = event.desa_code.encode()
-        if message.key != desa_key:  # keyed wrongly by a direct publisher: re-key, never drop
-            await (await by_kind[event.type].send(key=desa_key, value=message.value, headers=message.headers))
-            return "rekeyed"
+        if message.key != desa_key:
+            return await rekey(message, desa_key)
         if event.has_clear_identifiers():
             event = pseudonymise(event, key)
             metrics.PSEUDONYMISED.labels(event.type).inc()
+        arrival = _arrival(message)
+        return await apply(message, desa_key, lambda state: decide(policy, state, event, arrival))
+
+    async def handle_resolution(message: Any) -> str:
+        resolution = _parse_resolution(message)
+        desa_key = resolution.desa_code.encode()
+        if message.key != desa_key:
+            return await rekey(message, desa_key)
+        arrival = _arrival(message)
+        return await apply(message, desa_key, lambda state: close(policy, state, resolution, arrival))
+
+    async def apply(message: Any, desa_key: bytes, step: Callable[[VillageState], Decision]) -> str:
+        """One step on the village's state, then its revision (if any) once the state is durable."""
         await revisions.idle(desa_key)  # at most one unacknowledged revision per village
         previous = villages.get(desa_key).latest_revision()
-        arrival = _arrival(message)
-        decision = villages.change(desa_key, lambda state: decide(policy, state, event, arrival))
+        decision = villages.change(desa_key, step)
         if decision.state is not None:
             villages.changed(desa_key, message.partition)
         if decision.assessment is not None:
@@ -143,6 +168,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             revisions.publish(desa_key, decision.body, decision.escalation.severity.value, written, previous)
         elif decision.replay is not None:
             revisions.replay(desa_key, decision.replay)
+        elif previous is not None and decision.state is not None and decision.state.incident is None:
+            revisions.confirm(desa_key, previous)  # the closed incident's last revision is on the topic
         return decision.outcome
 
     @app.agent(source, concurrency=1)
@@ -165,7 +192,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
                 log.error("triage_failed", error=type(exc).__name__, topic=message.topic, offset=message.offset)
                 await to_deadletter(message, "processing_error", exc)
                 outcome = "error"
-            metrics.EVENTS.labels(TYPE_OF_TOPIC.get(message.topic, "unknown"), outcome).inc()
+            metrics.EVENTS.labels(KIND_OF_SOURCE.get(message.topic, "unknown"), outcome).inc()
             progress[message.tp] = message.offset + 1
             watchdog.progressed()
 
@@ -203,7 +230,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
 def _input_partitions(app: faust.App) -> int:
     """How many input partitions this worker holds (0 before its consumer starts)."""
     try:
-        return sum(1 for tp in app.consumer.assignment() if tp.topic in Topics.INPUTS)
+        return sum(1 for tp in app.consumer.assignment() if tp.topic in SOURCES)
     except Exception:  # ConsumerNotStarted
         return 0
 
@@ -218,6 +245,14 @@ def _parse(message: Any) -> InputEvent:
     if event.type != kind:
         raise Rejected("wrong_topic", ValueError(f"a {event.type} on the {message.topic} topic"))
     return event
+
+
+def _parse_resolution(message: Any) -> Resolution:
+    try:
+        return Resolution.model_validate_json(message.value or b"")
+    except ValidationError as exc:
+        unparseable = any(e["type"] == "json_invalid" for e in exc.errors())
+        raise Rejected("unparseable" if unparseable else "invalid", exc) from None
 
 
 def _arrival(message: Any) -> Arrival:
@@ -249,7 +284,7 @@ def _headers(raw: Any) -> dict[str, str]:
 
 def _lag(app: faust.App, progress: dict[Any, int]) -> int:
     total = 0
-    per_topic: dict[str, int] = dict.fromkeys(Topics.INPUTS, 0)
+    per_topic: dict[str, int] = dict.fromkeys(SOURCES, 0)
     consumer = app.consumer
     for tp in consumer.assignment():
         if tp.topic not in per_topic:

@@ -3,7 +3,8 @@
 The Faust agent is a thin shell around ``decide``; everything here runs without a broker.
 Outcomes: ``duplicate`` (same event_id seen: counted once), ``merged`` (near-duplicate folded into
 the incident, not an independent signal), ``recorded`` (new signal, severity unchanged),
-``escalated`` (severity rose: publish a revision).
+``escalated`` (severity rose: publish a revision). An incident that its offices resolved is closed
+by ``lifecycle.close``: the village's next event opens a new one here.
 """
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from schemas.escalation import Escalation
 from schemas.events import InputEvent
 from services.triage.correlate import correlations
 from services.triage.dedup import comparable_text, near_duplicates, person_of
-from services.triage.incidents import Arrival, escalation, fold, open_incident
+from services.triage.incidents import Arrival, Contribution, escalation, fold, open_incident
 from services.triage.policy import Policy
 from services.triage.rules import Assessment, assess
 from services.triage.state import Seen, VillageState, epoch, short
@@ -44,10 +45,10 @@ def decide(policy: Policy, state: VillageState, event: InputEvent, arrival: Arri
     seen = _remember(policy, state, event, at, arrival)
     state.prune(policy)
     if state.incident is None or at - state.incident.last_seen > policy.windows.incident_idle:
-        state.incident = open_incident(event.desa_code, event)
+        state.incident = open_incident(event.desa_code, event_id, at)
     incident = state.incident
     found = correlations(policy, state.seen, at) if seen.signal else []
-    if not fold(incident, event, assessment, found, arrival):
+    if not fold(incident, Contribution.of(event, assessment, arrival), found):
         return Decision("recorded" if seen.signal else "merged", state, assessment=assessment)
     revision = escalation(incident, event.desa_code, policy, arrival)
     body = revision.model_dump_json()

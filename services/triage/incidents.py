@@ -9,6 +9,7 @@ timestamp of the triggering record: a replay rebuilds byte-identical revisions.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas.escalation import Escalation, Reason, Severity, severity_for_score
 from schemas.events import InputEvent
@@ -32,38 +33,77 @@ class Arrival:
     """``topic:partition:offset`` of the record: a crash replay re-reads the very same record."""
 
 
-def open_incident(desa_code: str, event: InputEvent) -> Incident:
+TAIL_MAX = 20
+"""Contributions an incident keeps (its latest events): enough to move out the events that reached
+triage between an office's resolution and triage reading it, however a restart interleaves topics."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one event added to its incident, as plain values (stored in the incident's tail)."""
+
+    event_id: str
+    record_time: float
+    """The Kafka timestamp of the event's record: when the system took the report."""
+    kind: str
+    at: float
+    received_at: float | None
+    score: int
+    floor: int
+    reasons: list[list[Any]]
+    categories: dict[str, int]
+
+    @classmethod
+    def of(cls, event: InputEvent, assessment: Assessment, arrival: Arrival) -> "Contribution":
+        received = epoch(arrival.received_at) if arrival.received_at is not None else None
+        return cls(
+            event_id=str(event.event_id),
+            record_time=epoch(arrival.record_time),
+            kind=event.type,
+            at=epoch(event.occurred_at),
+            received_at=received,
+            score=assessment.score,
+            floor=assessment.floor,
+            reasons=[[r.rule, r.weight, r.detail] for r in assessment.reasons],
+            categories=dict(assessment.categories),
+        )
+
+    def dump(self) -> list[Any]:
+        return [getattr(self, name) for name in self.__slots__]
+
+    @classmethod
+    def load(cls, raw: list[Any]) -> "Contribution":
+        return cls(*raw)
+
+
+def open_incident(desa_code: str, event_id: str, at: float) -> Incident:
     """A new incident, named after the village and the event that opened it."""
-    incident_id = str(uuid.uuid5(ESCALATION_NAMESPACE, f"incident:{desa_code}:{event.event_id}"))
-    at = epoch(event.occurred_at)
-    return Incident(incident_id=incident_id, opened_by=str(event.event_id), first_seen=at, last_seen=at)
+    incident_id = str(uuid.uuid5(ESCALATION_NAMESPACE, f"incident:{desa_code}:{event_id}"))
+    return Incident(incident_id=incident_id, opened_by=event_id, first_seen=at, last_seen=at)
 
 
-def _count_in(incident: Incident, event: InputEvent, assessment: Assessment, arrival: Arrival) -> None:
-    at = epoch(event.occurred_at)
+def _count_in(incident: Incident, part: Contribution) -> None:
     incident.event_count += 1
-    incident.event_types = {**incident.event_types, event.type: incident.event_types.get(event.type, 0) + 1}
-    incident.first_seen = min(incident.first_seen, at)
-    incident.last_seen = max(incident.last_seen, at)
-    if arrival.received_at is not None:
-        received = epoch(arrival.received_at)
+    incident.event_types = {**incident.event_types, part.kind: incident.event_types.get(part.kind, 0) + 1}
+    incident.first_seen = min(incident.first_seen, part.at)
+    incident.last_seen = max(incident.last_seen, part.at)
+    if part.received_at is not None:
         first = incident.first_received_at
-        incident.first_received_at = received if first is None else min(first, received)
+        incident.first_received_at = part.received_at if first is None else min(first, part.received_at)
     categories = dict(incident.categories)
-    for name, weight in assessment.categories.items():
+    for name, weight in part.categories.items():
         categories[name] = categories.get(name, 0) + weight
     incident.categories = categories
-    if assessment.score > incident.base_score or (assessment.reasons and not incident.base_reasons):
-        incident.base_score = assessment.score
-        incident.base_floor = assessment.floor
-        incident.base_reasons = [[r.rule, r.weight, r.detail] for r in assessment.reasons]
+    if part.score > incident.base_score or (part.reasons and not incident.base_reasons):
+        incident.base_score = part.score
+        incident.base_floor = part.floor
+        incident.base_reasons = part.reasons
+    incident.tail = [*incident.tail[-(TAIL_MAX - 1) :], part.dump()]
 
 
-def fold(
-    incident: Incident, event: InputEvent, assessment: Assessment, found: list[Correlated], arrival: Arrival
-) -> bool:
-    """Count ``event`` in; True when the severity rose to MEDIUM or above (publish a revision)."""
-    _count_in(incident, event, assessment, arrival)
+def fold(incident: Incident, part: Contribution, found: list[Correlated]) -> bool:
+    """Count ``part`` in; True when the severity rose to MEDIUM or above (publish a revision)."""
+    _count_in(incident, part)
     bonus = sum(c.reason.weight for c in found)
     floor = max([incident.base_floor, *(c.floor for c in found)])
     candidate = max(min(100, incident.base_score + bonus), floor)
@@ -110,4 +150,5 @@ def escalation(incident: Incident, desa_code: str, policy: Policy, arrival: Arri
         created_at=arrival.record_time,
         first_received_at=from_epoch(first_received) if first_received is not None else None,
         ack_within_s=policy.ack_within_s(severity),
+        policy_version=policy.fingerprint,
     )

@@ -7,6 +7,8 @@ regular expressions, detail placeholders (only non-personal fields may appear in
 that every rule's dimension has a cap.
 """
 
+import hashlib
+import json
 import operator
 import re
 from collections.abc import Callable
@@ -282,6 +284,13 @@ class Policy(_Strict):
             if isinstance(value, str):
                 hits.update((name, pattern) for pattern in patterns.matching(value))
         return hits
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """``policy_version``: SHA-256 of the canonical policy (validated, keys sorted, compact JSON), so
+        comments, key order and spellings of a duration (``30d`` or ``2592000``) do not change it."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property
     def pattern_sets(self) -> dict[str, PatternSet]:

@@ -54,6 +54,15 @@ class Revisions:
         """Send a stored revision again, unchanged (its trigger was read again after a crash)."""
         self._start(village, self._again(village, body))
 
+    def confirm(self, village: bytes, previous: bytes) -> None:
+        """The village's incident closed without a new revision: make sure its last one is on the topic.
+
+        After a restart the stored revision's trigger may have been killed before its send was
+        acknowledged, and no later revision of that incident will ever carry it now (byte-identical,
+        at most once per village and restart, as ``_new`` does)."""
+        if village not in self._confirmed:
+            self.replay(village, previous)
+
     async def settled(self) -> None:
         """Return once every revision started before the call is acknowledged; raise if one failed."""
         tasks = list(self._in_flight.values())

@@ -71,6 +71,8 @@ class Incident:
     base_score: int = 0
     base_floor: int = 0
     base_reasons: list[list[Any]] = field(default_factory=list)
+    tail: list[list[Any]] = field(default_factory=list)
+    """The latest events' contributions (``incidents.Contribution``), newest last, at most ``TAIL_MAX``."""
     published: list[list[str | None]] = field(default_factory=list)
     """``[event_id, record position, JSON]`` of the latest revision, re-sent byte for byte when its
     triggering record is read again after a crash (earlier revisions were acknowledged already)."""
@@ -92,6 +94,8 @@ class VillageState:
     high_water: float = 0.0
     seen: list[Seen] = field(default_factory=list)
     incident: Incident | None = None
+    resolved: list[str] = field(default_factory=list)
+    """Ids of this village's latest incidents that offices resolved (a resolution read twice is a no-op)."""
     _ids: set[str] | None = field(default=None, repr=False, compare=False)
     """The event ids of ``seen``, kept while the live state is (not stored: rebuilt on load)."""
 
@@ -133,7 +137,10 @@ class VillageState:
         incident = None
         if self.incident is not None:
             incident = {name: getattr(self.incident, name) for name in Incident.__slots__}
-        return orjson.dumps({"v": 1, "hw": self.high_water, "seen": [e.dump() for e in self.seen], "inc": incident})
+        body: dict[str, Any] = {"v": 1, "hw": self.high_water, "seen": [e.dump() for e in self.seen], "inc": incident}
+        if self.resolved:
+            body["res"] = self.resolved
+        return orjson.dumps(body)
 
     @classmethod
     def load(cls, raw: bytes | None) -> "VillageState":
@@ -141,4 +148,5 @@ class VillageState:
             return cls()
         data = orjson.loads(raw)
         incident = Incident(**data["inc"]) if data.get("inc") else None
-        return cls(high_water=data["hw"], seen=[Seen.load(e) for e in data["seen"]], incident=incident)
+        seen = [Seen.load(e) for e in data["seen"]]
+        return cls(high_water=data["hw"], seen=seen, incident=incident, resolved=data.get("res", []))
