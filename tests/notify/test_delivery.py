@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 ALLOWED_KEYS = {
     "escalation_id", "incident_id", "revision", "severity", "score", "reasons", "categories", "desa_code",
     "desa_name", "kecamatan", "kabupaten", "provinsi", "event_count", "event_types", "first_seen", "last_seen",
-    "created_at", "ack_within_s", "console_url", "notice",
+    "created_at", "ack_within_s", "policy_version", "console_url", "notice",
 }  # fmt: skip
 
 
