@@ -240,29 +240,25 @@ def create_app(settings: NotifySettings) -> FastAPI:
 
     pages = console.mount(app, directory, by_token)
 
-    @app.exception_handler(RedisError)
-    async def valkey_unavailable(request: Request, error: RedisError) -> Response:
-        """Valkey away: retry later (503), never a 500; the console says so in the officer's language."""
-        log.warning("notify.valkey_unavailable", path=request.url.path, error=type(error).__name__)
+    def unavailable(request: Request, dependency: str, error: Exception, detail: str) -> Response:
+        """A dependency away: retry later (503), never a 500; the console says so in the officer's language."""
+        log.warning(f"notify.{dependency}_unavailable", path=request.url.path, error=type(error).__name__)
         headers = {"Retry-After": str(RETRY_AFTER_S)}
         if request.url.path.startswith("/console"):
             page = pages.page(request, "error.html", 503, message=pages.t(request)("unavailable"))
             page.headers.update(headers)
             return page
-        detail = "the escalation store is not answering; retry later"
         return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+
+    @app.exception_handler(RedisError)
+    async def valkey_unavailable(request: Request, error: RedisError) -> Response:
+        return unavailable(request, "valkey", error, "the escalation store is not answering; retry later")
 
     @app.exception_handler(KafkaError)
     async def kafka_unavailable(request: Request, error: KafkaError) -> Response:
-        """A resolution Kafka did not take is not a resolution: nothing changed, retry later (503)."""
-        log.warning("notify.kafka_unavailable", path=request.url.path, error=type(error).__name__)
-        headers = {"Retry-After": str(RETRY_AFTER_S)}
-        if request.url.path.startswith("/console"):
-            page = pages.page(request, "error.html", 503, message=pages.t(request)("unavailable"))
-            page.headers.update(headers)
-            return page
+        """A resolution Kafka did not take is not a resolution: nothing changed."""
         detail = "the event log (Kafka) is not answering; nothing was changed, retry later"
-        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+        return unavailable(request, "kafka", error, detail)
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
