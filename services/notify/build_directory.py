@@ -1,4 +1,4 @@
-"""Builds config/directory.yaml from data/offices/jurisdictions.csv (``python -m services.notify.build_directory``).
+"""Builds config/directory.yaml from data/offices/ (``python -m services.notify.build_directory``).
 
 The CSV is the researched source (office names, kecamatan splits, confidence, sources); the YAML
 is what notify loads. Generating one from the other keeps them from drifting apart. Endpoints
@@ -18,6 +18,8 @@ Rules (DOMAIN.md §2, data/offices/README.md):
 - Polresta Bandara Soekarno-Hatta and Kanim Kelas I Khusus TPI Soekarno-Hatta police and check
   the airport zone, which is not a village: they are in the directory (tokens, console, parents)
   with no village prefix, so no village escalation is routed to them.
+- Each row of national_desks.csv is its agency's national desk (``fallback: true``, no prefix, no
+  parent): it gets every village the CSV gives no office of that agency (CONTRACT §6).
 """
 
 import base64
@@ -33,6 +35,7 @@ from devstack.demo_tokens import office_token
 from services.common.settings import CONFIG_DIR, REPO_ROOT
 
 CSV_PATH = REPO_ROOT / "data" / "offices" / "jurisdictions.csv"
+DESKS_PATH = REPO_ROOT / "data" / "offices" / "national_desks.csv"
 SINK = "http://127.0.0.1:8099"
 DEMO_SECRET_SEED = b"waspada-demo-webhook-secrets-not-for-production"
 EMAIL_OFFICES = {"kanim-serang": "piket.kanim-serang@waspada.invalid"}
@@ -67,6 +70,8 @@ IDS = {
     "Kantor Imigrasi Kelas I Khusus TPI Soekarno-Hatta": "kanim-soekarno-hatta",
     "Kantor Imigrasi Kelas I Non TPI Bogor": "kanim-bogor",
     "Kantor Imigrasi Kelas I Non TPI Palangka Raya": "kanim-palangka-raya",
+    "Dittipid PPA-PPO Bareskrim Polri": "bareskrim-ppa-ppo",
+    "Direktorat Pengawasan dan Penindakan Keimigrasian, Ditjen Imigrasi": "ditjenim-wasdakim",
 }
 AIRPORT = {
     "Polresta Bandara Soekarno-Hatta": "Polda Metro Jaya",
@@ -80,6 +85,7 @@ class OfficeDraft:
     agency: str
     parent: str | None = None
     prefixes: list[str] = field(default_factory=list)
+    fallback: bool = False
 
 
 def first_name(cell: str) -> str:
@@ -132,6 +138,14 @@ def drafts_from(rows: list[dict[str, str]]) -> dict[str, OfficeDraft]:
     return drafts
 
 
+def desk_drafts(desks: list[dict[str, str]]) -> list[OfficeDraft]:
+    """The national desks: no prefix, no parent."""
+    for row in desks:
+        if row["office"] not in IDS:
+            raise SystemExit(f"build_directory: no id for national desk {row['office']!r}: add it to IDS")
+    return [OfficeDraft(name=row["office"], agency=row["agency"], fallback=True) for row in desks]
+
+
 @dataclass
 class UncertainDraft:
     prefix: str
@@ -180,26 +194,30 @@ def _office_yaml(draft: OfficeDraft) -> list[str]:
     ]
     if office_id in EMAIL_OFFICES:
         lines.append(f'      - {{type: email, to: "{EMAIL_OFFICES[office_id]}"}}')
-    return [*lines, "    min_severity: MEDIUM"]
+    lines.append("    min_severity: MEDIUM")
+    return [*lines, "    fallback: true"] if draft.fallback else lines
 
 
 HEADER = """\
-# Jurisdiction directory (CONTRACT §6), GENERATED from data/offices/jurisdictions.csv by
-# `python -m services.notify.build_directory`: edit the CSV or the generator, not this file.
+# Jurisdiction directory (CONTRACT §6), GENERATED from data/offices/jurisdictions.csv and
+# national_desks.csv by `python -m services.notify.build_directory`: edit the CSVs or the
+# generator, not this file.
 # Office names are real; every endpoint points at the local webhook sink of `make run`; tokens
 # are SHA-256 of the public demo tokens `demo-<office-id>-token` and secrets are public demo
 # values. A deployment replaces `token_sha256` and `channels` of every office.
 # Routing: per agency, the most specific prefix wins (a kecamatan entry beats its kabupaten).
 # The airport offices (Polresta Bandara Soekarno-Hatta, Kanim Soekarno-Hatta) hold no village.
+# The national desks (`fallback: true`, one per agency) get every village no office of their
+# agency holds: most of Indonesia (NTT and NTB included), flagged as such to the desk.
 """
 
 
-def render(rows: list[dict[str, str]]) -> str:
-    """The directory YAML text."""
+def render(rows: list[dict[str, str]], desks: list[dict[str, str]]) -> str:
+    """The directory YAML text: the offices of ``rows`` (jurisdictions.csv), then the ``desks`` (national_desks.csv)."""
     drafts = drafts_from(rows)
     order = sorted(drafts.values(), key=lambda d: (d.agency != "polri", d.parent is not None, IDS[d.name]))
     lines = [HEADER.rstrip("\n"), "offices:"]
-    for draft in order:
+    for draft in [*order, *desk_drafts(desks)]:
         lines += _office_yaml(draft)
     entries = uncertain_entries(rows, drafts)
     lines.append("uncertain:" if entries else "uncertain: []")
@@ -213,11 +231,14 @@ def render(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def main() -> None:
-    with CSV_PATH.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else CONFIG_DIR / "directory.yaml"
-    target.write_text(render(rows), encoding="utf-8")
+    target.write_text(render(read_rows(CSV_PATH), read_rows(DESKS_PATH)), encoding="utf-8")
     print(f"wrote {target}")
 
 

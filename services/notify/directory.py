@@ -3,10 +3,15 @@
 Validated as a whole when it loads, so that a typo in a parent id, two Polres claiming one
 kabupaten or a code that is not a Kemendagri region stops notify at start instead of routing an
 escalation to nobody (or to two offices) months later.
+
+No report goes unheard (CONTRACT §6): every agency has one national desk (``fallback: true``)
+that gets a village no office of that agency holds. A directory without a desk for an agency is
+refused, not loaded with a warning: a warning at start is read once and forgotten, while each
+escalation it lets through would end as a log line that nobody pages on.
 """
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -49,6 +54,8 @@ class Office(BaseModel):
     token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     channels: tuple[Channel, ...] = ()
     min_severity: Severity = Severity.MEDIUM
+    fallback: bool = False
+    """The agency's national desk: it holds no village and gets every village no office of its agency holds."""
 
 
 class Uncertain(BaseModel):
@@ -73,6 +80,8 @@ class Route:
     offices: tuple[Office, ...]
     also: tuple[Office, ...] = ()
     uncertain: bool = False
+    fallback: tuple[Agency, ...] = ()
+    """The agencies whose office in ``offices`` is their national desk: no office of theirs holds the village."""
 
 
 class Directory(BaseModel):
@@ -91,7 +100,24 @@ class Directory(BaseModel):
             self._check_codes(office.id, office.jurisdiction)
         self._check_prefix_owners()
         self._check_uncertain(by_id)
+        self._check_desks()
         return self
+
+    def _check_desks(self) -> None:
+        """One national desk per agency, holding no prefix (else it would be a local office too and
+        the notice could not say whether it got a case by jurisdiction or as the desk)."""
+        for agency in get_args(Agency):
+            desks = [o.id for o in self.offices if o.fallback and o.agency == agency]
+            if not desks:
+                raise ValueError(
+                    f"no national desk for agency {agency}: add one office with fallback: true (CONTRACT §6), "
+                    "or its escalations from villages outside the directory reach nobody"
+                )
+            if len(desks) > 1:
+                raise ValueError(f"agency {agency} has {len(desks)} national desks ({', '.join(desks)}); at most one")
+        for office in self.offices:
+            if office.fallback and office.jurisdiction:
+                raise ValueError(f"office {office.id}: a national desk (fallback: true) holds no jurisdiction prefix")
 
     def _unique_ids(self) -> dict[str, Office]:
         by_id: dict[str, Office] = {}
@@ -159,6 +185,10 @@ class Directory(BaseModel):
         office = self.office(office_id)
         return [] if office.parent is None else [self.office(office.parent), *self.ancestors(office.parent)]
 
+    def desk(self, agency: str) -> Office:
+        """The agency's national desk (validation guarantees there is one)."""
+        return next(o for o in self.offices if o.fallback and o.agency == agency)
+
     def _best(self, desa_code: str) -> dict[str, tuple[str, Office]]:
         chosen: dict[str, tuple[str, Office]] = {}
         for office in self.offices:
@@ -170,12 +200,14 @@ class Directory(BaseModel):
         return chosen
 
     def route(self, desa_code: str) -> Route:
-        """Per agency, the office whose prefix matches the village most specifically."""
+        """Per agency, the office whose prefix matches the village most specifically, else its national desk."""
         chosen = self._best(desa_code)
-        offices = tuple(office for _, office in sorted(chosen.values(), key=lambda pair: pair[1].agency))
+        unrouted = tuple(agency for agency in sorted(get_args(Agency)) if agency not in chosen)
+        found = [office for _, office in chosen.values()] + [self.desk(agency) for agency in unrouted]
+        offices = tuple(sorted(found, key=lambda office: office.agency))
         also: list[Office] = []
         for entry in self.uncertain:
             won = chosen.get(entry.agency)
             if won is not None and won[0] == entry.prefix:
                 also += [self.office(i) for i in entry.also_notify if i != won[1].id]
-        return Route(offices=offices, also=tuple(also), uncertain=bool(also))
+        return Route(offices=offices, also=tuple(also), uncertain=bool(also), fallback=unrouted)

@@ -1,10 +1,14 @@
 """Notify's Prometheus metrics (CONTRACT §7)."""
 
+from collections.abc import Iterable
+from typing import get_args
+
 from prometheus_client import Counter, Gauge, Histogram
 from redis.asyncio import Redis
 
 from schemas.escalation import Severity
 from services.notify import store
+from services.notify.directory import Agency
 
 NOTIFICATIONS = Counter(
     "waspada_notifications_total", "Notification deliveries, by channel type and outcome", ["channel", "outcome"]
@@ -28,6 +32,13 @@ RETRY_QUEUE = Gauge(
 DEADLETTERS = Counter(
     "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
 )
+UNROUTED = Counter(
+    "waspada_notify_unrouted_total",
+    "Escalation revisions sent to an agency's national desk: the directory has no office of it for the village",
+    ["agency"],
+)
+for _agency in get_args(Agency):  # a series at 0 from the start, so that increase() sees the first one
+    UNROUTED.labels(_agency)
 
 
 async def refresh_unacknowledged(redis: Redis) -> None:
@@ -35,3 +46,11 @@ async def refresh_unacknowledged(redis: Redis) -> None:
     counts = await store.unacknowledged_by_severity(redis)
     for severity in Severity:
         UNACKNOWLEDGED.labels(severity.value).set(counts.get(severity.value, 0))
+
+
+def count_unrouted(agencies: Iterable[str], *, first_sight: bool) -> None:
+    """Count a revision once per agency whose desk got it: only on its first sight (stored just now,
+    across replicas and restarts), so a replay of the topic after a restart does not count it again."""
+    if first_sight:
+        for agency in agencies:
+            UNROUTED.labels(agency).inc()

@@ -18,13 +18,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from schemas.escalation import Escalation
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-Kind = Literal["jurisdiction", "critical", "uncertain_copy", "unacknowledged"]
+Kind = Literal["jurisdiction", "critical", "uncertain_copy", "unacknowledged", "fallback"]
+"""``fallback``: the office is its agency's national desk, standing in for an office the directory lacks."""
 EVENT_TYPE_ID = {"tip": "laporan warga", "departure_anomaly": "anomali keberangkatan", "recruiter_sighting": "perekrut"}
 KIND_ID = {
     "jurisdiction": "wilayah hukum Anda",
     "critical": "KRITIS: diteruskan langsung ke kantor atasan",
     "uncertain_copy": "tembusan: yurisdiksi belum pasti",
     "unacknowledged": "belum dikonfirmasi oleh kantor wilayah hukum",
+    "fallback": "meja nasional: direktori belum memuat kantor wilayah instansi Anda",
 }
 
 
@@ -41,6 +43,22 @@ def console_url(public_url: str, escalation_id: str) -> str:
     return f"{public_url.rstrip('/')}/console/escalations/{escalation_id}"
 
 
+def national_desk(escalation: Escalation) -> dict[str, str]:
+    """Why a national desk got this case: the notice's ``national_desk`` part, text in Bahasa Indonesia.
+
+    The desk's own agency is the one without an office here (the notice does not repeat it: a
+    delivery parked in the retry queue keeps only the notice's kind, step and flag).
+    """
+    return {
+        "reason": "no_office_in_directory",
+        "text": (
+            "Dikirim ke meja nasional: direktori Waspada belum memuat kantor instansi Anda untuk "
+            f"{escalation.kabupaten.title()}, {escalation.provinsi.title()}. Mohon ditangani atau "
+            "diteruskan ke kantor setempat."
+        ),
+    }
+
+
 def content(escalation: Escalation, notice: Notice, public_url: str) -> dict[str, Any]:
     """The notification as data: the escalation's fields (minus internals), the link and the notice."""
     body = escalation.model_dump(mode="json", exclude={"first_received_at"})
@@ -50,6 +68,8 @@ def content(escalation: Escalation, notice: Notice, public_url: str) -> dict[str
         "step": notice.step,
         "jurisdiction_uncertain": notice.jurisdiction_uncertain,
     }
+    if notice.kind == "fallback":
+        body["notice"]["national_desk"] = national_desk(escalation)
     return body
 
 

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 
 from schemas.escalation import Escalation, Severity
 from services.common.logs import get_logger
-from services.notify import store, timers
+from services.notify import metrics, store, timers
 from services.notify.aio import settle_all, sleep_unless
 from services.notify.chain import Chain, chain_for
 from services.notify.chain import stored as stored_chain
@@ -46,8 +46,13 @@ class Router:
         return found
 
     def initial(self, escalation: Escalation, chain: Chain) -> list[Delivery]:
-        """At once: the offices of the village, the uncertain copies, and the parents when CRITICAL."""
-        plan: list[tuple[tuple[str, ...], Kind]] = [(chain.primary, "jurisdiction"), (chain.copies, "uncertain_copy")]
+        """At once: the offices of the village (or the national desks standing in), the uncertain copies, and
+        the parents when CRITICAL."""
+        plan: list[tuple[tuple[str, ...], Kind]] = [
+            (chain.primary, "jurisdiction"),
+            (chain.desks, "fallback"),
+            (chain.copies, "uncertain_copy"),
+        ]
         if escalation.severity is Severity.CRITICAL:
             plan.append((chain.parents, "critical"))
         return [d for ids, kind in plan for d in self.deliveries(escalation, ids, Notice(kind, 0, chain.uncertain))]
@@ -67,7 +72,10 @@ class Router:
         CPU per escalation went mostly to redis-py's per-command overhead (py-spy, ``make bench``).
         """
         chain = await chain_for(self.redis, self.directory, escalation)
-        saved = await store.save(self.redis, escalation, chain.members(), uncertain=chain.uncertain)
+        saved = await store.save(
+            self.redis, escalation, chain.members(), uncertain=chain.uncertain, unrouted=chain.unrouted
+        )
+        metrics.count_unrouted(chain.unrouted, first_sight=saved.new)
         is_open = saved.status == "open"
         newest = escalation.revision >= saved.latest_revision
         unacknowledged = is_open and newest and escalation.severity.rank >= Severity.MEDIUM.rank

@@ -59,8 +59,17 @@ class Saved:
     latest_revision: int
 
 
-async def save(redis: Redis, escalation: Escalation, office_ids: list[str], *, uncertain: bool = False) -> Saved:
+async def save(
+    redis: Redis,
+    escalation: Escalation,
+    office_ids: list[str],
+    *,
+    uncertain: bool = False,
+    unrouted: tuple[str, ...] = (),
+) -> Saved:
     """Store a revision (idempotently), index it under every office of its chain, and read back its status.
+
+    ``unrouted``: the agencies whose national desk got it (kept as ``unrouted_agencies`` for the console).
 
     One transaction, one round trip: the body is SET NX (written once, never changed), and the
     index entries and the initial status are idempotent, so writing them again for a revision seen
@@ -70,6 +79,7 @@ async def save(redis: Redis, escalation: Escalation, office_ids: list[str], *, u
         **escalation.model_dump(mode="json", exclude={"first_received_at"}),
         "offices": office_ids,
         "jurisdiction_uncertain": uncertain,
+        "unrouted_agencies": list(unrouted),
     }
     eid = escalation.escalation_id
     revisions_key = _key("incident", escalation.incident_id, "revisions")

@@ -23,7 +23,7 @@ def test_promtool_check_config(promtool: str) -> None:
 
 
 def test_promtool_check_rules(promtool: str) -> None:
-    assert "SUCCESS: 9 rules found" in _promtool(promtool, "check", "rules", str(RULES))
+    assert "SUCCESS: 10 rules found" in _promtool(promtool, "check", "rules", str(RULES))
 
 
 def test_promtool_test_rules(promtool: str) -> None:
@@ -42,6 +42,30 @@ def test_promtool_test_rules_catches_a_broken_rule(promtool: str, tmp_path: Path
         [promtool, "test", "rules", "tests/t.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert out.returncode != 0 and "WaspadaServiceDown" in out.stdout + out.stderr
+
+
+def test_promtool_test_rules_catches_an_unrouted_rule_that_never_fires(promtool: str, tmp_path: Path) -> None:
+    """The national-desk alert's unit test is not vacuous either: a rule blind to the counter fails it."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "tests").mkdir()
+    rules = RULES.read_text()
+    rule = "increase(waspada_notify_unrouted_total[1h]) > "
+    broken = rules.replace(rule + "0", rule + "5")
+    assert broken != rules
+    (tmp_path / "rules" / "waspada.rules.yml").write_text(broken)
+    (tmp_path / "tests" / "t.yml").write_text((PROMETHEUS / "tests" / "waspada.rules.test.yml").read_text())
+    out = subprocess.run(
+        [promtool, "test", "rules", "tests/t.yml"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert out.returncode != 0 and "WaspadaUnroutedEscalations" in out.stdout + out.stderr
+
+
+def test_an_alert_fires_on_unrouted_escalations() -> None:
+    """CONTRACT §6: an alert rule fires on waspada_notify_unrouted_total."""
+    rules = {r.get("alert"): r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
+    rule = rules["WaspadaUnroutedEscalations"]
+    assert "waspada_notify_unrouted_total" in rule["expr"] and "by (agency)" in rule["expr"]
+    assert "national desk" in rule["annotations"]["summary"]
 
 
 def _duration(text: str) -> int:

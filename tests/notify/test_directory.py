@@ -29,6 +29,11 @@ def rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.fixture(scope="module")
+def desks() -> list[dict[str, str]]:
+    return build_directory.read_rows(build_directory.DESKS_PATH)
+
+
 def test_every_village_routes_to_exactly_one_police_and_one_immigration_office(directory: Directory) -> None:
     villages = [v for prefix in REGIONS for v in region_table().villages_under(prefix)]
     assert len(villages) > 2000
@@ -86,9 +91,10 @@ def test_unlisted_kab_serang_kecamatan_is_flagged_uncertain(directory: Directory
 
 
 def test_every_office_of_the_csv_is_there_with_its_demo_token_and_a_sink_endpoint(
-    directory: Directory, rows: list[dict[str, str]]
+    directory: Directory, rows: list[dict[str, str]], desks: list[dict[str, str]]
 ) -> None:
     named = {_office_id(r[col]) for r in rows for col in ("polres", "polda", "kantor_imigrasi", "kanwil")}
+    named |= {build_directory.IDS[r["office"]] for r in desks}
     ids = {o.id for o in directory.offices}
     assert named | {"polresta-bandara-soekarno-hatta", "kanim-soekarno-hatta"} == ids
     for office in directory.offices:
@@ -98,8 +104,8 @@ def test_every_office_of_the_csv_is_there_with_its_demo_token_and_a_sink_endpoin
     assert any(c.type == "email" for o in directory.offices for c in o.channels)
 
 
-def test_the_shipped_file_is_what_the_generator_makes(rows: list[dict[str, str]]) -> None:
-    assert DIRECTORY.read_text(encoding="utf-8") == build_directory.render(rows), (
+def test_the_shipped_file_is_what_the_generator_makes(rows: list[dict[str, str]], desks: list[dict[str, str]]) -> None:
+    assert DIRECTORY.read_text(encoding="utf-8") == build_directory.render(rows, desks), (
         "config/directory.yaml is stale: run python -m services.notify.build_directory"
     )
 
@@ -117,6 +123,12 @@ def _broken(tmp_path: Path, change: str) -> str:
         offices["polda-banten"]["parent"] = "polres-serang"
     elif change == "uncertain":
         data["uncertain"][0]["also_notify"] = ["polres-nowhere"]
+    elif change == "no_desk":
+        offices["ditjenim-wasdakim"]["fallback"] = False
+    elif change == "two_desks":
+        offices["polda-banten"]["fallback"] = True
+    elif change == "desk_prefix":
+        offices["bareskrim-ppa-ppo"]["jurisdiction"] = ["53"]
     path = tmp_path / "directory.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ConfigFileError) as error:
@@ -132,7 +144,57 @@ def _broken(tmp_path: Path, change: str) -> str:
         ("code", "office polres-bogor: jurisdiction code 32.01.99 is not in the region table"),
         ("cycle", "its parents form a cycle"),
         ("uncertain", "uncertain 36.04: unknown office 'polres-nowhere' in also_notify"),
+        ("no_desk", "no national desk for agency imigrasi: add one office with fallback: true"),
+        ("two_desks", "agency polri has 2 national desks (polda-banten, bareskrim-ppa-ppo); at most one"),
+        ("desk_prefix", "office bareskrim-ppa-ppo: a national desk (fallback: true) holds no jurisdiction prefix"),
     ],
 )
 def test_an_inconsistent_directory_is_refused_with_a_clear_error(tmp_path: Path, change: str, message: str) -> None:
     assert message in _broken(tmp_path, change)
+
+
+# -- national desks (CONTRACT §6: no report goes unheard) -----------------------------------------
+DESKS = {"polri": "bareskrim-ppa-ppo", "imigrasi": "ditjenim-wasdakim"}
+
+
+def test_the_shipped_desks_are_the_real_national_offices(directory: Directory) -> None:
+    desks = {o.agency: o for o in directory.offices if o.fallback}
+    assert {a: o.id for a, o in desks.items()} == DESKS
+    assert desks["polri"].name == "Dittipid PPA-PPO Bareskrim Polri"
+    assert desks["imigrasi"].name == "Direktorat Pengawasan dan Penindakan Keimigrasian, Ditjen Imigrasi"
+    assert all(o.jurisdiction == () and o.parent is None for o in desks.values())
+
+
+def test_an_ntt_village_goes_to_both_national_desks(directory: Directory) -> None:
+    village = "53.01.04.2003"  # Bokonusan, Kec. Semau, Kab. Kupang, NTT
+    assert village in region_table().villages
+    route = directory.route(village)
+    assert [o.id for o in route.offices] == [DESKS["imigrasi"], DESKS["polri"]]
+    assert route.fallback == ("imigrasi", "polri")
+    assert route.also == () and not route.uncertain
+
+
+def test_desa_lontar_goes_to_its_own_offices_only(directory: Directory) -> None:
+    route = directory.route("36.04.13.2007")
+    assert [o.id for o in route.offices] == ["kanim-serang", "polres-serang"]
+    assert route.fallback == ()
+
+
+def test_an_agency_without_an_office_for_the_village_falls_back_alone(tmp_path: Path) -> None:
+    """A kabupaten with a Polres but no Kantor Imigrasi in the directory: only the imigrasi desk stands in."""
+    data = yaml.safe_load(DIRECTORY.read_text(encoding="utf-8"))
+    offices = {o["id"]: o for o in data["offices"]}
+    offices["kanim-palangka-raya"]["jurisdiction"].remove("62.03")  # Kab. Kapuas
+    path = tmp_path / "directory.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    route = read_config(path, Directory).route(region_table().villages_under("62.03")[0])
+    assert [o.id for o in route.offices] == [DESKS["imigrasi"], "polres-kapuas"]
+    assert route.fallback == ("imigrasi",)
+
+
+def test_every_village_of_the_region_table_reaches_one_office_per_agency(directory: Directory) -> None:
+    """Every 7th of the 83,763 villages (all provinces), so that none can route to nobody."""
+    villages = list(region_table().villages)[::7]
+    assert len({v[:2] for v in villages}) >= 38
+    for village in villages:
+        assert sorted(o.agency for o in directory.route(village).offices) == ["imigrasi", "polri"], village
