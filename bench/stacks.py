@@ -109,9 +109,13 @@ def start_services(stack: Stack, names: tuple[str, ...] = PIPELINE) -> None:
         stack.start_service(name)
 
 
-def start_pipeline(workdir: Path, *, s3: bool = False, receiver_delay_ms: float = 0.0) -> tuple[Stack, Path]:
-    """Broker, Valkey, receiver, notify, triage and ingest; returns the stack and the receiver's record."""
+def start_pipeline(
+    workdir: Path, *, s3: bool = False, receiver_delay_ms: float = 0.0, env: dict[str, str] | None = None
+) -> tuple[Stack, Path]:
+    """Broker, Valkey, receiver, notify, triage and ingest (with ``env`` added to their environment);
+    returns the stack and the receiver's record."""
     stack = new_stack(workdir)
+    stack.extra_env.update(env or {})
     try:
         start_infra(stack, s3=s3)
         record = start_receiver(stack, delay_ms=receiver_delay_ms)

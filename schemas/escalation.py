@@ -2,12 +2,23 @@
 
 It names the place down to the village and counts events by type; it never carries a
 reporter, traveller or recruiter identifier in any form (DOMAIN.md §3.3).
+
+Its strings hold no control character (C0 such as CR, LF and tab, DEL, C1) and no Unicode line
+or paragraph separator: an escalation is printed into e-mail headers, a console page and an
+officer's log, where a line break is an injection (a ``desa_name`` with CRLF made the e-mail
+builder raise, and once held a partition's deliveries back). Notify dead-letters such a record
+as ``invalid_escalation`` before any delivery.
 """
 
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+"""C0, DEL, C1, and U+2028/U+2029 (line breaks to ``str.splitlines`` and to the e-mail header check)."""
+PlainText = Annotated[str, StringConstraints(pattern=rf"^[^{CONTROL_CHARACTERS}]*$")]
+"""A string of one line without control characters."""
 
 
 class Severity(StrEnum):
@@ -39,9 +50,9 @@ class Reason(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    rule: Annotated[str, StringConstraints(max_length=64)]
+    rule: Annotated[PlainText, StringConstraints(max_length=64)]
     weight: int
-    detail: Annotated[str, StringConstraints(max_length=500)]
+    detail: Annotated[PlainText, StringConstraints(max_length=500)]
 
 
 class Escalation(BaseModel):
@@ -49,22 +60,22 @@ class Escalation(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    escalation_id: str = Field(description="Deterministic: the same incident revision always has the same id")
-    incident_id: str
+    escalation_id: PlainText = Field(description="Deterministic: the same incident revision always has the same id")
+    incident_id: PlainText
     revision: int = Field(ge=1)
     severity: Severity
     score: int = Field(ge=0, le=100)
     reasons: list[Reason]
-    categories: list[str] = Field(
+    categories: list[PlainText] = Field(
         default_factory=list, description="What the signals point to: TPPO, TPPM, PMI_NP, HAJI_NP"
     )
-    desa_code: str
-    desa_name: str
-    kecamatan: str
-    kabupaten: str
-    provinsi: str
+    desa_code: PlainText
+    desa_name: PlainText
+    kecamatan: PlainText
+    kabupaten: PlainText
+    provinsi: PlainText
     event_count: int = Field(ge=1)
-    event_types: dict[str, int]
+    event_types: dict[PlainText, int]
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     created_at: AwareDatetime

@@ -35,6 +35,7 @@ from services.notify.aio import sleep_unless
 from services.notify.delivery import Deliverer
 from services.notify.directory import Directory, EmailChannel, Office
 from services.notify.officer import Conflict, Officers
+from services.notify.redelivery import Status
 from services.notify.router import Router
 from services.notify.settings import NotifySettings
 
@@ -153,6 +154,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
         stopping = deliverer.stopping
         router = Router(directory, redis, deliverer, settings)
         app.state.redis = redis
+
         async def publish_resolution(resolution: Resolution) -> None:
             await producer.send_and_wait(
                 Topics.OUTCOMES, key=resolution.desa_code.encode(), value=resolution.model_dump_json().encode()
@@ -232,6 +234,21 @@ def create_app(settings: NotifySettings) -> FastAPI:
         office: CurrentOffice, svc: OfficersDep, escalation_id: str, body: NoteBody | None = None
     ) -> dict[str, Any]:
         return await change(office, svc, escalation_id, "resolve", body)
+
+    @app.post(
+        "/v1/deliveries/{delivery_id}/redeliver",
+        status_code=202,
+        responses={
+            200: {"description": "delivered already (by an earlier redelivery): nothing sent"},
+            404: {"description": "no dead-lettered delivery of this id for this office or the offices below it"},
+        },
+    )
+    async def redeliver(office: CurrentOffice, svc: OfficersDep, delivery_id: str) -> JSONResponse:
+        """Send a dead-lettered delivery again, under the same webhook-id: 202 with its new status (retrying)."""
+        done = await svc.redeliver(office, delivery_id, "api")
+        if done is None:
+            raise HTTPException(404, "no dead-lettered delivery of this id in your jurisdiction")
+        return JSONResponse(done.answer(), status_code=200 if done.status is Status.DELIVERED else 202)
 
     @app.get("/v1/audit")
     async def audit_log(office: CurrentOffice, svc: OfficersDep) -> list[dict[str, Any]]:

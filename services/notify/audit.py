@@ -1,4 +1,5 @@
-"""The audit log: who read, acknowledged or resolved which escalation, and when (DOMAIN §3.3 storage duties).
+"""The audit log: who read, acknowledged or resolved which escalation, or had which delivery sent again, and when
+(DOMAIN §3.3 storage duties).
 
 Kept in Valkey/Redis as capped lists, newest first: one per office (what its officers did) and
 one per incident (the acknowledgement history the console shows). Entries name offices and
@@ -12,7 +13,7 @@ from redis.asyncio import Redis
 
 from services.notify.store import PREFIX, now_iso
 
-Action = Literal["list", "read", "acknowledge", "resolve", "sign_in", "sign_out"]
+Action = Literal["list", "read", "acknowledge", "resolve", "redeliver", "sign_in", "sign_out"]
 KEEP = 10_000
 """Entries kept per list; older ones are trimmed (export them to long-term storage in production)."""
 
@@ -35,10 +36,13 @@ async def record(
     incident_id: str | None = None,
     note: str | None = None,
     count: int | None = None,
+    delivery_id: str | None = None,
+    outcome: str | None = None,
 ) -> dict[str, Any]:
     """Append one entry (office list, and incident list for actions on an escalation)."""
     entry: dict[str, Any] = {"at": now_iso(), "office_id": office_id, "action": action, "via": via}
-    entry |= {k: v for k, v in {"escalation_id": escalation_id, "note": note, "count": count}.items() if v is not None}
+    optional = {"escalation_id": escalation_id, "note": note, "count": count, "delivery_id": delivery_id}
+    entry |= {k: v for k, v in (optional | {"outcome": outcome}).items() if v is not None}
     text = json.dumps(entry)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.lpush(_office_key(office_id), text)

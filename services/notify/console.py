@@ -7,8 +7,8 @@
   the sign-in form itself.
 - Strict Content-Security-Policy: every asset is served from here (no CDN, no web font, no
   inline script).
-- Reads, acknowledgements and resolutions go through :class:`Officers`, the same code as the
-  officer API, so they are audited and visible through the API at once.
+- Reads, acknowledgements, resolutions and redeliveries go through :class:`Officers`, the same code
+  as the officer API, so they are audited and visible through the API at once.
 """
 
 import hashlib
@@ -299,6 +299,18 @@ def mount(app: FastAPI, directory: Directory, tokens: dict[str, Office]) -> Cons
     @router.post("/escalations/{escalation_id}/resolve")
     async def resolve(request: Request, escalation_id: str) -> Response:
         return await change(request, escalation_id, "resolve")
+
+    @router.post("/deliveries/{delivery_id}/redeliver")
+    async def redeliver(request: Request, delivery_id: str) -> Response:
+        """The button beside a dead-lettered delivery: back to the escalation, where the row says "retrying"."""
+        office, session = await console.office(request)
+        form = await console.form(request)
+        if not hmac.compare_digest(session["csrf"], form.get("csrf_token", "")):
+            return console.page(request, "error.html", 403, message=console.t(request)("forbidden"))
+        done = await console.officers(request).redeliver(office, delivery_id, "console")
+        if done is None:
+            return console.page(request, "error.html", 404, message=console.t(request)("not_found"))
+        return RedirectResponse(f"/console/escalations/{done.delivery.escalation.escalation_id}", status_code=303)
 
     app.include_router(router)
     return console

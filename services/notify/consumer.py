@@ -8,7 +8,12 @@ still failing after its quick attempts is parked in the durable retry queue, whi
 settled, so one receiver that is down never holds the batch back.
 
 The loop never dies of a dependency: a batch that fails (Valkey or Kafka away) is replayed from
-its first offsets (the committed ones) after a backoff (0.25 s doubling up to 5 s). On shutdown it stops fetching,
+its first offsets (the committed ones) after a backoff (0.25 s doubling up to 5 s). A record that
+fails in a way no replay mends goes to the dead-letter topic with its reason instead, and the batch
+commits past it: an invalid escalation (``invalid_escalation``, with the fields at fault), or one
+whose handling raised anything but an outage (``processing_error``, with the error's type). A
+replayed batch would fail on it again, forever, and nothing behind it on its partition would be
+delivered. On shutdown it stops fetching,
 finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
 the group.
 """
@@ -17,6 +22,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
@@ -27,6 +33,7 @@ from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify import metrics
 from services.notify.aio import settle_all, sleep_unless
+from services.notify.delivery import OUTAGES
 from services.notify.router import Router
 
 log = get_logger("waspada.notify.consumer")
@@ -34,39 +41,58 @@ GROUP = "waspada-notify"
 FETCH_MAX_WAIT_MS = 20
 """How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
 BACKOFF_S = (0.25, 5.0)
+DeadLetter = Callable[[bytes, bytes], Awaitable[None]]
 
 
-async def _invalid(message: ConsumerRecord, deadletter: Callable[[bytes, bytes], Awaitable[None]]) -> None:
-    metrics.DEADLETTERS.labels("notify", "invalid_escalation").inc()
-    log.warning("notify.invalid_escalation", offset=message.offset, partition=message.partition)
+async def _dead_letter(
+    message: ConsumerRecord, deadletter: DeadLetter, reason: str, errors: list[dict[str, Any]]
+) -> None:
+    """The record to the dead-letter topic, by where it was (its offset: an operator can read it again)."""
+    metrics.DEADLETTERS.labels("notify", reason).inc()
+    log.warning(f"notify.{reason}", offset=message.offset, partition=message.partition, errors=errors)
     body = {
         "stage": "notify",
-        "reason": "invalid_escalation",
+        "reason": reason,
         "source": {"topic": message.topic, "partition": message.partition, "offset": message.offset},
-        "errors": [],
+        "errors": errors,
         "dead_lettered_at": datetime.now(UTC).isoformat(),
     }
     await deadletter(message.key or b"", json.dumps(body).encode())
 
 
-async def handle_batch(
-    messages: list[ConsumerRecord], router: Router, deadletter: Callable[[bytes, bytes], Awaitable[None]]
-) -> None:
+def _invalid_fields(error: ValidationError) -> list[dict[str, Any]]:
+    """Where and why, never the value (a dead-letter record is read by operators, not officers)."""
+    return [{"loc": ".".join(str(p) for p in e["loc"]), "type": e["type"]} for e in error.errors()[:20]]
+
+
+async def _handle(message: ConsumerRecord, escalation: Escalation, router: Router, deadletter: DeadLetter) -> None:
+    """One record handled, or dead-lettered when it fails in a way a replay would not mend."""
+    try:
+        await router.handle(escalation)
+    except OUTAGES:
+        raise
+    except Exception as error:
+        log.exception("notify.processing_error", escalation_id=escalation.escalation_id)
+        found = {"error": type(error).__name__, "message": str(error)[:300], "escalation_id": escalation.escalation_id}
+        await _dead_letter(message, deadletter, "processing_error", [found])
+
+
+async def handle_batch(messages: list[ConsumerRecord], router: Router, deadletter: DeadLetter) -> None:
     """Every message of a batch settled: incidents concurrently, revisions of one incident in order."""
-    by_incident: dict[str, list[Escalation]] = {}
+    by_incident: dict[str, list[tuple[ConsumerRecord, Escalation]]] = {}
     for message in messages:
         try:
-            escalation = Escalation.model_validate_json(message.value)
-        except ValidationError:
-            await _invalid(message, deadletter)
+            escalation = Escalation.model_validate_json(message.value or b"")
+        except ValidationError as error:
+            await _dead_letter(message, deadletter, "invalid_escalation", _invalid_fields(error))
             continue
-        by_incident.setdefault(escalation.incident_id, []).append(escalation)
+        by_incident.setdefault(escalation.incident_id, []).append((message, escalation))
 
-    async def in_order(escalations: list[Escalation]) -> None:
-        for escalation in sorted(escalations, key=lambda e: e.revision):
-            await router.handle(escalation)
+    async def in_order(records: list[tuple[ConsumerRecord, Escalation]]) -> None:
+        for message, escalation in sorted(records, key=lambda r: r[1].revision):
+            await _handle(message, escalation, router, deadletter)
 
-    await settle_all(in_order(group) for group in by_incident.values())
+    await settle_all((in_order(group) for group in by_incident.values()), outages_first=OUTAGES)
 
 
 async def run(

@@ -5,13 +5,18 @@
   receiver answered 2xx the entry is written before anything else happens: it is retried until
   Valkey takes it, and the process remembers the id meanwhile, so a Valkey outage never turns a
   success into a second page.
-- Retries: exponential backoff with jitter on 429, 5xx, timeouts and connection errors, honouring
-  Retry-After; never on another 4xx. The first ``delivery_quick_attempts`` are made at once, in
-  process (a timeout, or a wait over 5 s, ends them early); a delivery still failing then is
-  parked in the durable retry queue (:mod:`services.notify.retryqueue`) and the consumer moves on
-  (its batch commits: the queue holds the delivery). A worker loop re-attempts parked deliveries
-  when due, up to ``delivery_attempts`` in all, then the delivery goes to the dead-letter topic and
-  ``waspada_deadletter_total{stage="notify"}``.
+- Retries on 429, 5xx, timeouts and connection errors follow ``retry_schedule_s`` (Standard
+  Webhooks' 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default) with jitter; a Retry-After
+  lengthens a wait (up to ``retry_after_max_s``) but never shortens it, so a receiver asking for
+  1 s cannot spend a day's attempts in a minute. Never retried: another 4xx, an SMTP 5xx, and an
+  unexpected error building or sending the delivery (a bug, or data the channel cannot carry).
+  The first ``delivery_quick_attempts`` are made at once, in process (a timeout, or a wait over
+  5 s, ends them early); a delivery still failing then is parked in the durable retry queue
+  (:mod:`services.notify.retryqueue`) and the consumer moves on (its batch commits: the queue holds
+  the delivery). A worker loop re-attempts parked deliveries when due, one attempt more than the
+  schedule has waits, then the delivery goes to the dead-letter topic and
+  ``waspada_deadletter_total{stage="notify",reason}``, and its body is kept for a redelivery
+  (:mod:`services.notify.deadletters`).
 - One delivery id is never attempted by two tasks of a process at once (a replayed batch and the
   retry worker take turns), nor by two replicas (the queue's lease).
 - An attempt and the log entry after it are one unit that a cancellation does not cut: shutdown
@@ -40,6 +45,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -47,7 +53,7 @@ from redis.exceptions import RedisError
 from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
-from services.notify import metrics, payload, retryqueue, signing, store
+from services.notify import deadletters, metrics, payload, retryqueue, signing, store
 from services.notify.aio import sleep_unless
 from services.notify.directory import Channel, Directory, EmailChannel, Office, WebhookChannel
 from services.notify.payload import Notice
@@ -69,8 +75,17 @@ def webhook_id(escalation_id: str, office_id: str, step: int = 0, channel_index:
     return "msg_" + uuid.uuid5(WEBHOOK_NAMESPACE, name).hex
 
 
+OUTAGES: tuple[type[Exception], ...] = (RedisError, KafkaError, OSError)
+"""A dependency away (Valkey, Kafka, the network): the batch is replayed, since a retry mends it."""
+
+
 def _log_key(delivery_id: str) -> str:
     return f"{store.PREFIX}:delivered:{delivery_id}"
+
+
+async def delivered(redis: Redis, delivery_id: str) -> bool:
+    """The notification log has it: a receiver answered 2xx (or SMTP took it)."""
+    return bool(await redis.exists(_log_key(delivery_id)))
 
 
 class Outcome(StrEnum):
@@ -94,9 +109,25 @@ class Retryable(Exception):
 class Permanent(Exception):
     """A failure another attempt would not fix (a 4xx other than 429, SMTP 5xx)."""
 
+    deadletter_reason = "delivery_rejected"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Unexpected(Permanent):
+    """Any other error building or sending a delivery (the e-mail builder refusing a header, a bug).
+
+    Dead-lettered at once with its type: retried, it would fail the same way; raised, it would fail
+    the consumer's batch, which would replay forever and hold back the partition behind it.
+    """
+
+    deadletter_reason = "delivery_error"
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -158,18 +189,17 @@ def retry_after_seconds(value: str | None) -> float | None:
 def backoff_s(
     attempts: int,
     *,
-    initial: float,
-    cap: float,
+    schedule: tuple[float, ...],
     retry_after: float | None = None,
-    retry_after_max: float = 600.0,
+    retry_after_max: float = 3600.0,
     jitter: Callable[[], float] = random.random,
 ) -> float:
-    """The wait after ``attempts`` failed attempts: the receiver's Retry-After when it sent one (up to
-    ``retry_after_max``), else min(initial·2^(attempts-1), cap) less up to 20 % jitter."""
-    if retry_after is not None:
-        return min(max(0.0, retry_after), retry_after_max)
-    base = min(cap, initial * 2.0 ** min(attempts - 1, 60))
-    return base * (1.0 - 0.2 * jitter())
+    """The wait after ``attempts`` failed attempts: ``schedule[attempts-1]`` less up to 20 % jitter (so that
+    deliveries failing together do not come back together), or the receiver's Retry-After when that is
+    longer (up to ``retry_after_max``). Past the schedule's end its last wait."""
+    scheduled = schedule[min(attempts, len(schedule)) - 1] * (1.0 - 0.2 * jitter())
+    asked = min(max(0.0, retry_after), retry_after_max) if retry_after is not None else 0.0
+    return max(scheduled, asked)
 
 
 def _smtp_send(url: str, message: EmailMessage, timeout: float) -> None:
@@ -234,8 +264,7 @@ class Deliverer:
     def backoff(self, attempts: int, error: Retryable) -> float:
         return backoff_s(
             attempts,
-            initial=self.settings.retry_initial_s,
-            cap=self.settings.retry_max_s,
+            schedule=self.settings.retry_schedule_s,
             retry_after=error.retry_after,
             retry_after_max=self.settings.retry_after_max_s,
         )
@@ -404,7 +433,7 @@ class Deliverer:
         True when this was the revision's first delivery across replicas (its end-to-end latency is
         observed once): a SET NX in the same transaction, not a round trip of its own.
         """
-        entry = json.dumps(self._entry(delivery, Outcome.DELIVERED, attempts))
+        entry = json.dumps(entry_of(delivery, Outcome.DELIVERED, attempts))
         escalation = delivery.escalation
         wait, failures = 0.1, 0
         while True:
@@ -436,6 +465,12 @@ class Deliverer:
             metrics.NOTIFICATIONS.labels(delivery.channel.type, "failed").inc()
             log.info("notify.attempt_failed", delivery_id=delivery.id, office=delivery.office.id, reason=error.reason)
             raise
+        except RedisError:
+            raise
+        except Exception as error:
+            metrics.NOTIFICATIONS.labels(delivery.channel.type, "failed").inc()
+            log.exception("notify.attempt_error", delivery_id=delivery.id, office=delivery.office.id)
+            raise Unexpected(error) from error
         finally:
             metrics.DELIVERY_SECONDS.observe(time.monotonic() - started)
 
@@ -473,7 +508,9 @@ class Deliverer:
             raise _smtp_failure(error) from None
 
     async def _dead_letter(self, delivery: Delivery, attempts: int, error: Retryable | Permanent) -> None:
-        reason = "delivery_rejected" if isinstance(error, Permanent) else "delivery_failed"
+        """The record on the dead-letter topic, the body kept for a redelivery, the console's row."""
+        reason = error.deadletter_reason if isinstance(error, Permanent) else "delivery_failed"
+        await deadletters.keep(self.redis, delivery.id, delivery.to_json(attempts, error.reason))
         metrics.DEADLETTERS.labels("notify", reason).inc()
         metrics.NOTIFICATIONS.labels(delivery.channel.type, "dead_lettered").inc()
         body = {
@@ -488,32 +525,46 @@ class Deliverer:
                 "delivery_id": delivery.id,
                 "step": delivery.notice.step,
             },
-            "errors": [{"attempts": attempts, "last_error": error.reason}],
+            "errors": [_error_entry(attempts, error)],
             "dead_lettered_at": store.now_iso(),
         }
         await self.deadletter(delivery.escalation.desa_code.encode(), json.dumps(body).encode())
         await self._record(delivery, Outcome.DEAD_LETTERED, attempts, error.reason)
         log.warning("notify.dead_lettered", delivery_id=delivery.id, office=delivery.office.id, reason=error.reason)
 
-    @staticmethod
-    def _entry(delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "office_id": delivery.office.id,
-            "office_name": delivery.office.name,
-            "channel": delivery.channel.type,
-            "kind": delivery.notice.kind,
-            "step": delivery.notice.step,
-            "outcome": outcome.value,
-            "attempts": attempts,
-            "at": store.now_iso(),
-        }
-        if error:
-            entry["error"] = error
-        return entry
-
     async def _record(self, delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> None:
-        entry = self._entry(delivery, outcome, attempts, error)
-        await store.record_delivery(self.redis, delivery.escalation.escalation_id, delivery.id, entry)
+        await record(self.redis, delivery, outcome, attempts, error)
+
+
+def entry_of(delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> dict[str, Any]:
+    """The console's row of a delivery: office, channel, notice, outcome, attempts so far."""
+    entry: dict[str, Any] = {
+        "office_id": delivery.office.id,
+        "office_name": delivery.office.name,
+        "channel": delivery.channel.type,
+        "kind": delivery.notice.kind,
+        "step": delivery.notice.step,
+        "outcome": outcome.value,
+        "attempts": attempts,
+        "at": store.now_iso(),
+    }
+    if error:
+        entry["error"] = error
+    return entry
+
+
+async def record(redis: Redis, delivery: Delivery, outcome: Outcome, attempts: int, error: str | None = None) -> None:
+    """Write the console's row of a delivery (not the notification log: that is written on success only)."""
+    entry = entry_of(delivery, outcome, attempts, error)
+    await store.record_delivery(redis, delivery.escalation.escalation_id, delivery.id, entry)
+
+
+def _error_entry(attempts: int, error: Retryable | Permanent) -> dict[str, Any]:
+    """What the dead-letter record says of the last failure: for an unexpected one, its type and message."""
+    entry: dict[str, Any] = {"attempts": attempts, "last_error": error.reason}
+    if isinstance(error, Unexpected):
+        entry |= {"error": type(error.error).__name__, "message": str(error.error)[:300]}
+    return entry
 
 
 def _observe_end_to_end(escalation: Escalation) -> None:

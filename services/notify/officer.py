@@ -2,8 +2,9 @@
 
 An office sees the escalations whose chain names it or one of the offices below it (a Polda
 its Polres, a Kanwil its Kanim); anything else does not exist for it (404, not 403, so ids of
-other jurisdictions cannot be probed). Every list, read, acknowledgement and resolution is
-written to the audit log.
+other jurisdictions cannot be probed). The same holds for sending a dead-lettered delivery again:
+the delivery's own office or one above it. Every list, read, acknowledgement, resolution and
+redelivery is written to the audit log.
 """
 
 import builtins
@@ -15,8 +16,9 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from schemas.outcomes import Resolution
-from services.notify import audit, store, timers
+from services.notify import audit, redelivery, store, timers
 from services.notify.directory import Directory, Office
+from services.notify.redelivery import Redelivery
 
 Via = Literal["api", "console"]
 Publish = Callable[[Resolution], Awaitable[None]]
@@ -132,6 +134,24 @@ class Officers:
             note=note,
         )
         return updated
+
+    async def redeliver(self, office: Office, delivery_id: str, via: Via) -> Redelivery | None:
+        """Send a dead-lettered delivery again; None unless it was dead-lettered and is this office's or below it."""
+        delivery = await redelivery.find(self.redis, self.directory, delivery_id)
+        if delivery is None or delivery.office.id not in self.visible_ids(office):
+            return None
+        status = await redelivery.queue(self.redis, delivery)
+        await audit.record(
+            self.redis,
+            office_id=office.id,
+            action="redeliver",
+            via=via,
+            escalation_id=delivery.escalation.escalation_id,
+            incident_id=delivery.escalation.incident_id,
+            delivery_id=delivery_id,
+            outcome=status.value,
+        )
+        return Redelivery(delivery, status)
 
     async def audit_log(self, office: Office) -> builtins.list[dict[str, Any]]:
         return await audit.for_office(self.redis, self.visible_ids(office))

@@ -29,6 +29,13 @@ for _, member in ipairs(due) do
 end
 return out
 """
+_QUEUE_NEW = """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
 
 
 def _text(value: bytes | str) -> str:
@@ -41,6 +48,15 @@ async def park(redis: Redis, delivery_id: str, body: str, due: float) -> None:
         pipe.hset(BODIES, delivery_id, body)
         pipe.zadd(DUE, {delivery_id: due})
         await pipe.execute()
+
+
+async def park_new(redis: Redis, delivery_id: str, body: str, due: float) -> bool:
+    """Queue a delivery unless it is queued already; True when it was not.
+
+    A redelivery requested twice must not move the due time of one a replica is attempting (its
+    score is then one lease ahead): another replica could claim it meanwhile.
+    """
+    return bool(await redis.eval(_QUEUE_NEW, 2, DUE, BODIES, delivery_id, str(due), body))
 
 
 async def claim(redis: Redis, now: float, lease_s: float, limit: int) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from services.notify import metrics, store, timers
 from services.notify.aio import settle_all, sleep_unless
 from services.notify.chain import Chain, chain_for
 from services.notify.chain import stored as stored_chain
-from services.notify.delivery import Deliverer, Delivery, Outcome
+from services.notify.delivery import OUTAGES, Deliverer, Delivery, Outcome
 from services.notify.directory import Directory
 from services.notify.payload import Kind, Notice
 from services.notify.settings import NotifySettings
@@ -63,7 +63,8 @@ class Router:
         A failure (Valkey away) is raised only once every other delivery has settled too.
         ``first_sight``: the revision was stored just now, so none of these was delivered or parked before.
         """
-        return await settle_all(self.deliverer.deliver(d, first_sight=first_sight) for d in deliveries)
+        sending = (self.deliverer.deliver(d, first_sight=first_sight) for d in deliveries)
+        return await settle_all(sending, outages_first=OUTAGES)
 
     async def handle(self, escalation: Escalation) -> None:
         """Store the revision, fix the chain, start the acknowledgement timer, deliver.

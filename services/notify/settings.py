@@ -1,8 +1,20 @@
 """Notify's one settings class (CONTRACT §2)."""
 
-from pydantic import Field
+import os
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from services.common.settings import CommonSettings, ExistingFile
+
+STANDARD_WEBHOOKS_SCHEDULE_S = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+"""Standard Webhooks' waits after a failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 h)."""
+REPLACED = ("WASPADA_DELIVERY_ATTEMPTS", "WASPADA_RETRY_INITIAL_S", "WASPADA_RETRY_MAX_S")
+"""Variables of the exponential backoff the schedule replaced: set, they would be ignored silently."""
+Schedule = Annotated[
+    tuple[Annotated[float, Field(gt=0, le=7 * 86400)], ...], NoDecode, Field(min_length=1, max_length=49)
+]
 
 
 class NotifySettings(CommonSettings):
@@ -20,15 +32,13 @@ class NotifySettings(CommonSettings):
     """Acknowledgement time of a HIGH/CRITICAL escalation that does not carry the policy's own."""
     escalation_repeats: int = Field(default=3, ge=1, le=20)
     """How many times an unacknowledged escalation goes (again) to the parent offices."""
-    delivery_attempts: int = Field(default=16, ge=1, le=50)
-    """Attempts per delivery (in process and from the retry queue) before it goes to the dead-letter topic."""
+    retry_schedule_s: Schedule = Field(default=STANDARD_WEBHOOKS_SCHEDULE_S, validate_default=True)
+    """The wait after each failed attempt (``WASPADA_RETRY_SCHEDULE_S="5,300,…"``), less up to 20 % jitter:
+    one attempt more than waits, then the dead-letter topic."""
     delivery_quick_attempts: int = Field(default=3, ge=1, le=10)
     """Attempts made at once, in process; after them a failing delivery is parked in the retry queue."""
-    retry_initial_s: float = Field(default=1.0, gt=0)
-    retry_max_s: float = Field(default=30.0, gt=0)
-    """Backoff cap per wait: the wait before attempt n+1 is min(initial·2^(n-1), max), minus up to 20 % jitter."""
-    retry_after_max_s: float = Field(default=600.0, gt=0)
-    """The longest Retry-After a receiver can ask for; a longer one is cut to this."""
+    retry_after_max_s: float = Field(default=3600.0, gt=0)
+    """A receiver's Retry-After lengthens a scheduled wait up to this; it never shortens one."""
     retry_poll_s: float = Field(default=0.5, gt=0)
     retry_lease_s: float = Field(default=60.0, gt=0)
     """A claimed retry that no replica settled within this is claimed again (crash safety)."""
@@ -40,3 +50,25 @@ class NotifySettings(CommonSettings):
     """A claimed timer that no replica finished within this is claimed again (crash safety)."""
     session_secret: str | None = Field(default=None, min_length=16)
     """Key of console session cookies; random per process when unset (sessions end at restart)."""
+
+    @property
+    def delivery_attempts(self) -> int:
+        """Attempts per delivery (in process and from the retry queue) before the dead-letter topic."""
+        return len(self.retry_schedule_s) + 1
+
+    @field_validator("retry_schedule_s", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """``"5,300,1800"`` from the environment; a list or tuple as it is."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("retry_schedule_s")
+    @classmethod
+    def _no_replaced_variable(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        """Fail at start on a variable of the old backoff rather than run a schedule nobody asked for."""
+        found = [name for name in REPLACED if name in os.environ]
+        if found:
+            raise ValueError(f"{', '.join(found)} no longer read: set WASPADA_RETRY_SCHEDULE_S (waits in seconds)")
+        return value

@@ -157,8 +157,9 @@ async def record_delivery(redis: Redis, escalation_id: str, delivery_id: str, en
 
 
 async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
+    """The escalation's deliveries with their ids (a dead-lettered one is sent again by its id)."""
     raw = await redis.hgetall(deliveries_key(escalation_id))
-    entries = [json.loads(v) for v in raw.values()]
+    entries = [json.loads(v) | {"delivery_id": _text(k)} for k, v in raw.items()]
     return sorted(entries, key=lambda e: (e.get("step", 0), e.get("at", "")))
 
 

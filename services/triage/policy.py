@@ -3,8 +3,9 @@
 Validated once at start with pydantic, so a typo in a rule stops the worker with one line that
 names the file and the field (services.common.config_files) instead of silently scoring wrong.
 Everything that can be checked at load is checked here: field names against the event models,
-regular expressions, detail placeholders (only non-personal fields may appear in a detail), and
-that every rule's dimension has a cap.
+regular expressions, detail placeholders (only non-personal fields may appear in a detail), that a
+detail holds no control character (the Escalation would refuse it at publish time), and that every
+rule's dimension has a cap.
 """
 
 import hashlib
@@ -19,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from schemas.escalation import Severity
+from schemas.escalation import PlainText, Severity
 from schemas.events import DepartureAnomaly, RecruiterSighting, Tip
 from services.common.config_files import load_config_or_exit
 from services.triage.patterns import Pattern, PatternSet, compile_pattern
@@ -166,7 +167,7 @@ class Rule(_Strict):
     dimension: str
     categories: list[Category] = Field(default_factory=list)
     floor: Literal["MEDIUM", "HIGH", "CRITICAL"] | None = None
-    detail: str = Field(min_length=1, max_length=300)
+    detail: PlainText = Field(min_length=1, max_length=300)
     source: str = Field(min_length=3)
 
     @cached_property
@@ -201,14 +202,14 @@ class CoOccurrence(_Strict):
     """Cross-signal rule: at least ``requires[type]`` independent events of each type within ``within``."""
 
     kind: Literal["co_occurrence"]
-    id: str
+    id: PlainText
     requires: dict[EventKind, int]
     distinct_persons: bool = True
     within: Duration
     weight: int = Field(ge=0, le=100)
     floor: Literal["MEDIUM", "HIGH", "CRITICAL"] | None = None
     categories: list[Category] = Field(default_factory=list)
-    detail: str
+    detail: PlainText
     source: str
 
 
@@ -216,12 +217,12 @@ class Corroboration(_Strict):
     """X1: the same recruiter pseudonym reported through independent channels."""
 
     kind: Literal["corroboration"]
-    id: str
+    id: PlainText
     within: Duration
     weight_per_extra_channel: int = Field(ge=0, le=100)
     cap: int = Field(ge=0, le=100)
     categories: list[Category] = Field(default_factory=list)
-    detail: str
+    detail: PlainText
     source: str
 
 
@@ -289,7 +290,8 @@ class Policy(_Strict):
     def fingerprint(self) -> str:
         """``policy_version``: SHA-256 of the canonical policy (validated, keys sorted, compact JSON), so
         comments, key order and spellings of a duration (``30d`` or ``2592000``) do not change it."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        body = self.model_dump(mode="json", by_alias=True)
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property

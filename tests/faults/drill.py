@@ -24,6 +24,12 @@ LONG = os.environ.get("WASPADA_FAULTS_LONG") == "1"
 """``make faults`` sets it: the drills' long variants (a 30 s broker stall, a receiver down for a minute)."""
 
 
+RETRY_SCHEDULE_S = "1,2,4,8,16,30,30,30,30,30,30,30,30,30,30"
+"""The drills' retry schedule: 16 attempts over about five minutes (Standard Webhooks' day-long default would
+park a delivery for 5 min after its second failure, past every drill's settling time; a receiver is down
+for 10 s, or a minute in ``make faults``)."""
+
+
 def seconds(short: float, long: float) -> float:
     """The duration of a drill phase: ``short`` in ``make test``, ``long`` in ``make faults``."""
     return long if LONG else short

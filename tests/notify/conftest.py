@@ -7,6 +7,7 @@ its own and reads back only what concerns them.
 import asyncio
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Receiver:
                     "body": body.decode(),
                     "payload": payload,
                     "status": status,
+                    "t": time.time(),
                 }
             )
         extra = {"Retry-After": rule.retry_after} if status != 200 and rule.retry_after else {}
@@ -192,9 +194,7 @@ def escalation(
 NOTIFY_ENV = {
     "WASPADA_DEFAULT_ACK_WITHIN_S": "3",
     "WASPADA_ESCALATION_REPEATS": "2",
-    "WASPADA_DELIVERY_ATTEMPTS": "5",
-    "WASPADA_RETRY_INITIAL_S": "0.2",
-    "WASPADA_RETRY_MAX_S": "1.5",
+    "WASPADA_RETRY_SCHEDULE_S": "0.2,0.4,0.8,1.5",  # five attempts over about three seconds
     "WASPADA_TIMER_POLL_S": "0.2",
     "WASPADA_WEBHOOK_TIMEOUT_S": "5",
     "WASPADA_LOG_JSON": "true",

@@ -30,10 +30,8 @@ pytestmark = pytest.mark.integration
 
 OUTAGE_ENV = {
     **NOTIFY_ENV,
-    "WASPADA_DELIVERY_ATTEMPTS": "8",
+    "WASPADA_RETRY_SCHEDULE_S": "0.5,1,2,2,2,2,2",
     "WASPADA_DELIVERY_QUICK_ATTEMPTS": "2",
-    "WASPADA_RETRY_INITIAL_S": "0.5",
-    "WASPADA_RETRY_MAX_S": "2",
     "WASPADA_RETRY_POLL_S": "0.2",
 }
 SERANG = ("polres-serang", "kanim-serang")
