@@ -6,6 +6,8 @@ an event published straight onto a topic is judged exactly as one posted over HT
 Personal identifiers (``reporter``, ``traveller``, ``recruiter``) arrive in clear at the edge
 and leave it as keyed pseudonyms (``psn_`` + 32 hex digits, see ``services.common.pseudonym``);
 the models accept both forms, and ``has_clear_identifiers`` tells which one an event holds.
+Free text (``free_text``: ``description``, a sighting's ``promised_job``) may hold identifiers too;
+``services.common.scrub`` replaces them by the same pseudonyms.
 Unknown fields are refused (``extra="forbid"``): a field we do not know is a field we cannot
 scrub, and it must not reach a topic.
 """
@@ -107,6 +109,10 @@ class _EventBase(BaseModel):
         """True while any identifier is still in clear (not a ``psn_`` pseudonym)."""
         return any(not _is_pseudonym(value) for value in self.identifiers())
 
+    def free_text(self) -> dict[str, str]:
+        """The free-text fields this event carries (field name → text): identifiers typed in them are scrubbed."""
+        return {"description": self.description} if self.description else {}
+
 
 def _is_pseudonym(value: str | Reporter) -> bool:
     return isinstance(value, str) and value.startswith("psn_") and len(value) == 36
@@ -172,6 +178,10 @@ class RecruiterSighting(_EventBase):
 
     def identifiers(self) -> list[str | Reporter]:
         return [*super().identifiers(), self.recruiter]
+
+    def free_text(self) -> dict[str, str]:
+        texts = super().free_text()
+        return {**texts, "promised_job": self.promised_job} if self.promised_job else texts
 
 
 InputEvent: TypeAlias = Tip | DepartureAnomaly | RecruiterSighting

@@ -1,9 +1,11 @@
-"""Keyed pseudonyms for personal identifiers (reporters, travellers, recruiters).
+"""Keyed pseudonyms for personal identifiers (reporters, travellers, recruiters, and those in free text).
 
 NIK and phone numbers are enumerable, so a plain hash would be reversible by brute force: we use
 HMAC-SHA256 with ``WASPADA_PSEUDONYM_KEY``. Identifiers are normalised first so that one person
-links across events and channels: phone numbers to E.164 (Indonesian 08… → +628…), passport
-numbers and NIK to upper case without spaces or dashes, names case-folded with single spaces.
+links across events, channels and fields: phone numbers to E.164 as libphonenumber reads them
+(``phones.py``; Indonesia by default, so 08… → +628…), passport numbers and NIK to upper case
+without spaces or dashes, names case-folded with single spaces. Whole events are made safe in
+``deidentify.py``.
 """
 
 import functools
@@ -11,7 +13,8 @@ import hmac
 import re
 from typing import Literal
 
-from schemas.events import PSEUDONYM_PATTERN, DepartureAnomaly, InputEvent, RecruiterSighting, Reporter
+from schemas.events import PSEUDONYM_PATTERN
+from services.common.phones import e164, valid_number
 
 Kind = Literal["phone", "document", "name", "handle"]
 
@@ -22,7 +25,14 @@ _DOCUMENT_PUNCTUATION = re.compile(r"[\s.\-]")
 
 
 def normalise_phone(raw: str) -> str:
-    """E.164 for Indonesian numbers written the local ways (0812…, 62812…, +62 812-…)."""
+    """E.164 of the valid number ``raw`` spells (+60123456789 for 60123456789, +6281… for 0812…).
+
+    A number libphonenumber finds invalid keeps the spelling it always had (Indonesian unless it
+    starts with ``+`` or ``62``), so its pseudonym stays the same as before phonenumbers was used.
+    """
+    number = valid_number(raw)
+    if number is not None:
+        return e164(number)
     digits = _NON_DIGIT.sub("", raw)
     if raw.strip().startswith("+"):
         return "+" + digits
@@ -73,38 +83,3 @@ def pseudonym(key: bytes, kind: Kind, value: str) -> str:
 def is_pseudonym(value: str) -> bool:
     """True for a value that is already a keyed pseudonym (an upstream publisher made it)."""
     return bool(_PSEUDONYM.match(value))
-
-
-def _traveller(key: bytes, value: str) -> str:
-    """Passport number or NIK: always a document, never a phone (a 16-digit NIK looks like one)."""
-    return value if is_pseudonym(value) else pseudonym(key, "document", value)
-
-
-def _recruiter(key: bytes, value: str) -> str:
-    """Alias or phone number: phones in E.164 so one recruiter links across spellings."""
-    if is_pseudonym(value):
-        return value
-    return pseudonym(key, "phone" if looks_like_phone(value) else "handle", value)
-
-
-def _reporter(key: bytes, reporter: str | Reporter | None) -> str | None:
-    if reporter is None or isinstance(reporter, str):
-        return reporter
-    if reporter.phone is not None:
-        return pseudonym(key, "phone", reporter.phone)
-    return pseudonym(key, "name", reporter.name or "")
-
-
-def pseudonymised_fields(event: InputEvent, key: bytes) -> dict[str, str | None]:
-    """The personal-identifier fields of ``event``, each as its keyed pseudonym (or None)."""
-    changes: dict[str, str | None] = {"reporter": _reporter(key, event.reporter)}
-    if isinstance(event, DepartureAnomaly):
-        changes["traveller"] = _traveller(key, event.traveller)
-    elif isinstance(event, RecruiterSighting):
-        changes["recruiter"] = _recruiter(key, event.recruiter)
-    return changes
-
-
-def pseudonymise(event: InputEvent, key: bytes) -> InputEvent:
-    """A copy of ``event`` whose every personal identifier is a keyed pseudonym."""
-    return event.model_copy(update=pseudonymised_fields(event, key))

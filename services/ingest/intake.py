@@ -1,4 +1,4 @@
-"""Taking events in: validate, check the channel's rights, admit, pseudonymise, publish, record.
+"""Taking events in: validate, check the channel's rights, admit, de-identify, publish, record.
 
 HTTP-free, so the routes stay thin. Order of checks for each event:
 422 (invalid) → 403 (type or region not allowed) → 503 (Kafka known down) → 429 (rate)
@@ -214,6 +214,9 @@ class Intake:
         records = [
             envelope(e, pseudonym_key=key, channel=channel.id, headers=headers, event_id=i) for i, e in mine.items()
         ]
+        for record in records:
+            if record.scrubbed:
+                metrics.SCRUBBED.add(record.scrubbed)
         deadline = asyncio.get_running_loop().time() + self.publish_timeout_s
         started = time.perf_counter()
         sent = await self.gate.send(records, deadline, partial(self._late, token))

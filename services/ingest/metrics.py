@@ -21,6 +21,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common import scrub_metrics
+
 STATUSES: Final = ("accepted", "duplicate", "rejected", "rate_limited", "unavailable", "forbidden", "unauthorized")
 TYPES: Final = ("tip", "departure_anomaly", "recruiter_sighting")
 LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -46,8 +48,10 @@ KAFKA_READY = Gauge(
     "1 while Kafka answers in time, 0 while ingest answers 503",
     multiprocess_mode="livemin",  # several workers: 0 while any of them answers 503
 )
+SCRUBBED = scrub_metrics.ScrubTally("ingest")
+"""``waspada_scrubbed_total{service="ingest"}``, declared once for all services in ``services.common``."""
 MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
-_OWN = (EVENTS, REQUEST_SECONDS, PUBLISH_SECONDS, KAFKA_READY)
+_OWN = (EVENTS, REQUEST_SECONDS, PUBLISH_SECONDS, KAFKA_READY, scrub_metrics.SCRUBBED)
 _DOCS = {m._name: m._documentation for m in _OWN}
 
 

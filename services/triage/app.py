@@ -1,4 +1,4 @@
-"""The Faust application: input topics → validate → pseudonymise → dedup → score → incident → escalation.
+"""The Faust application: input topics → validate → de-identify → dedup → score → incident → escalation.
 
 Source topics carry raw bytes (``value_serializer="raw"``): we decode and validate ourselves so
 that a poison message becomes a dead-letter record instead of crashing the agent. The agent runs
@@ -31,8 +31,8 @@ from schemas.events import InputEvent, event_adapter
 from schemas.outcomes import Resolution
 from schemas.regions import region_table
 from schemas.topics import PARTITIONS, Topics
+from services.common.deidentify import deidentify, has_clear_personal_data
 from services.common.logs import get_logger
-from services.common.pseudonym import pseudonymise
 from services.triage import deadletter, metrics
 from services.triage.barrier import Barrier, commit_after_changelog
 from services.triage.consumer import TriageApp
@@ -140,9 +140,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         desa_key = event.desa_code.encode()
         if message.key != desa_key:
             return await rekey(message, desa_key)
-        if event.has_clear_identifiers():
-            event = pseudonymise(event, key)
-            metrics.PSEUDONYMISED.labels(event.type).inc()
+        if has_clear_personal_data(event):  # a direct publisher's record: ingest's records never are
+            event = _deidentified(event, key)
         arrival = _arrival(message)
         return await apply(message, desa_key, lambda state: decide(policy, state, event, arrival))
 
@@ -233,6 +232,20 @@ def _input_partitions(app: faust.App) -> int:
         return sum(1 for tp in app.consumer.assignment() if tp.topic in SOURCES)
     except Exception:  # ConsumerNotStarted
         return 0
+
+
+def _deidentified(event: InputEvent, key: bytes) -> InputEvent:
+    """``event`` made safe to store and score; counted when it did hold personal data in clear.
+
+    The pre-check also passes texts with long digit runs that are no identifier ("Rp 15.000.000"):
+    those are scrubbed in vain and not counted as pseudonymised.
+    """
+    clear = event.has_clear_identifiers()
+    safe, found = deidentify(event, key)
+    metrics.SCRUBBED.add(found)
+    if clear or found:
+        metrics.PSEUDONYMISED.labels(event.type).inc()
+    return safe
 
 
 def _parse(message: Any) -> InputEvent:

@@ -2,6 +2,8 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.common.scrub_metrics import ScrubTally
+
 EVENTS = Counter(
     "waspada_triage_events_total",
     "Events triaged, by type and outcome (escalated, recorded, merged, duplicate, rekeyed, invalid, error)",
@@ -16,8 +18,11 @@ SCORES = Histogram(
 )
 PSEUDONYMISED = Counter(
     "waspada_triage_pseudonymised_total",
-    "Events that arrived with a clear personal identifier (a publisher bypassed the client) and were pseudonymised",
+    "Events that arrived with personal data in clear, as an identifier or in free text (a publisher bypassed the"
+    " client), and were de-identified",
     ["type"],
 )
+SCRUBBED = ScrubTally("triage")
+"""``waspada_scrubbed_total{service="triage"}``, declared once for all services in ``services.common``."""
 LAG = Gauge("waspada_triage_consumer_lag", "Messages on the input topics not yet processed", ["topic"])
 STALLED = Gauge("waspada_triage_stalled", "1 while messages are pending and the agent makes no progress")

@@ -4,7 +4,8 @@ import uuid
 from datetime import UTC, datetime
 
 from schemas import DepartureAnomaly
-from services.common.pseudonym import normalise_phone, pseudonym, pseudonymise
+from services.common.deidentify import deidentify
+from services.common.pseudonym import normalise_phone, pseudonym
 
 KEY = b"test-key-0123456789abcdef"
 
@@ -35,7 +36,7 @@ def test_event_leaves_with_no_identifier_in_clear() -> None:
         reporter={"name": "Pak Budi", "phone": "0812-1111-2222"},
     )
     assert event.has_clear_identifiers()
-    clean = pseudonymise(event, KEY)
+    clean, _ = deidentify(event, KEY)
     assert not clean.has_clear_identifiers()
     text = clean.model_dump_json()
     assert "C1234567" not in text and "Budi" not in text and "1111" not in text

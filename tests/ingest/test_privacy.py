@@ -1,9 +1,11 @@
-"""Known identifiers sent in clear never appear on any topic nor in any line of ingest's log.
+"""Known identifiers sent in clear never appear on any topic nor in any line of ingest's log,
+whether sent in their own fields or typed into free text.
 
 Each identifier is checked in the spellings a leak could take: as sent, normalised (E.164 phone,
 upper-case document without spaces) and as bare digits.
 """
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -15,6 +17,7 @@ from schemas.topics import Topics
 from tests.ingest.client import departure, post, sighting, tip, typed
 from tests.ingest.conftest import TOKENS
 from tests.ingest.topics import read_topics
+from tests.support import http
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +63,36 @@ def test_identifiers_leave_no_clear_trace_on_topics_or_logs(ingest: Stack, tmp_p
     for secret in secrets:
         assert secret not in text, f"{secret!r} on a topic"
         assert secret not in log, f"{secret!r} in ingest's log"
+
+
+def test_identifiers_typed_into_free_text_reach_the_topic_as_pseudonyms(ingest: Stack) -> None:
+    number = f"{uuid.uuid4().int % 10**8:08d}"
+    phone, malaysian = f"0812-{number[:4]}-{number[4:]}", f"+60 12-{number[:3]} {number[3:7]}"
+    nik, mail = f"3201{number}{number[:4]}", f"agen.{number}@mail.example"
+    text = f"Perekrut minta dihubungi di WA {phone} atau {malaysian}, NIK korban {nik}, lamaran ke {mail}"
+    bodies = [
+        ("/v1/tips", tip(description=text)),
+        ("/v1/departure-anomalies", departure(description=text)),
+        ("/v1/recruiter-sightings", sighting(recruiter=f"6012{number[:7]}", promised_job=f"admin, CV ke {mail}")),
+    ]
+    url = ingest.url("ingest")
+    for path, body in bodies:
+        assert post(url + path, body, TOKENS["open"])[0] == 202
+
+    assert ingest.kafka_bootstrap
+    records = read_topics(ingest.kafka_bootstrap, Topics.INPUTS)
+    mine = {b["event_id"]: json.loads(v) for _, v, _ in records for _, b in bodies if b["event_id"].encode() in v}
+    assert len(mine) == len(bodies)
+    text_on_topics = "\n".join(json.dumps(v) for v in mine.values())
+    for secret in spellings(phone, malaysian, nik) | {mail, number}:
+        assert secret not in text_on_topics, f"{secret!r} on a topic"
+    tip_body, _, sighting_body = (mine[b["event_id"]] for _, b in bodies)
+    assert "Perekrut minta dihubungi di WA psn_" in tip_body["description"]
+    assert sighting_body["recruiter"] in tip_body["description"], "one Malaysian number, one pseudonym"
+    _, metrics_text = http("GET", url + "/metrics")
+    counted = {
+        line.split("{")[1].split(",")[0]: float(line.rsplit(" ", 1)[1])
+        for line in str(metrics_text).splitlines()
+        if line.startswith("waspada_scrubbed_total{") and 'service="ingest"' in line
+    }
+    assert counted['rule="phone"'] >= 4 and counted['rule="nik"'] >= 2 and counted['rule="email"'] >= 3

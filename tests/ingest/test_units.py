@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.events import DepartureAnomaly, RecruiterSighting
+from services.common.deidentify import deidentify
 from services.common.envelope import envelope
-from services.common.pseudonym import is_pseudonym, pseudonym, pseudonymise
+from services.common.pseudonym import is_pseudonym, pseudonym
 from services.ingest.body import MAX_BODY, gunzip_capped
 from services.ingest.channels import Channel
 from services.ingest.intake import ADAPTERS
@@ -92,7 +93,7 @@ def test_channel_region_prefixes_match_whole_code_parts() -> None:
 
 def test_nik_traveller_is_a_document_not_a_phone() -> None:
     event = DepartureAnomaly.model_validate(_departure(traveller="3201 2345 6789 0001"))
-    clean = pseudonymise(event, KEY)
+    clean, _ = deidentify(event, KEY)
     assert isinstance(clean, DepartureAnomaly)
     assert clean.traveller == pseudonym(KEY, "document", "3201234567890001")
     assert clean.traveller != pseudonym(KEY, "phone", "3201234567890001")
@@ -102,10 +103,10 @@ def test_recruiter_phone_spellings_link_and_fake_pseudonyms_are_hashed() -> None
     base = {"event_id": str(uuid.uuid4()), "occurred_at": datetime.now(UTC).isoformat(), "desa_code": "36.04.13.2007"}
     a = RecruiterSighting.model_validate({**base, "recruiter": "0813-9999-0000", "persons_approached": 1})
     b = RecruiterSighting.model_validate({**base, "recruiter": "+62 813 9999 0000", "persons_approached": 1})
-    assert pseudonymise(a, KEY).recruiter == pseudonymise(b, KEY).recruiter  # type: ignore[union-attr]
+    assert deidentify(a, KEY)[0].recruiter == deidentify(b, KEY)[0].recruiter  # type: ignore[union-attr]
     fake = "psn_" + "Z" * 32  # looks like a pseudonym, is not one: hashed like any other handle
     c = RecruiterSighting.model_validate({**base, "recruiter": fake, "persons_approached": 1})
-    assert pseudonymise(c, KEY).recruiter != fake  # type: ignore[union-attr]
+    assert deidentify(c, KEY)[0].recruiter != fake  # type: ignore[union-attr]
     assert is_pseudonym(pseudonym(KEY, "handle", "x")) and not is_pseudonym(fake)
 
 
