@@ -62,11 +62,17 @@ def test_nik_passport_and_email() -> None:
         "Berangkat tahun 2026, tanggal 12-03-2026 atau 12/03/2026 jam 08.00-17.00, 2020-2026",
         "Sebanyak 12 orang dari RT 003 RW 002, umur 17 dan 19 tahun, biaya 150 juta",
         "Hotline KP2MI 0800-1000 dan SAPA 129",
+        "Laporan rutin warga nomor 667831634",  # a report number: bare digits too short for a phone
     ],
 )
 def test_text_without_identifiers_is_unchanged(text: str) -> None:
     result = scrub(text, KEY)
     assert result.text == text and not result.found
+
+
+def test_a_landline_with_its_area_code_is_a_phone() -> None:
+    result = scrub("Kantor agen di (021) 5551 2345, Jakarta", KEY)
+    assert "5551" not in result.text and result.found == {"phone": 1}
 
 
 def test_scrubbing_twice_changes_nothing() -> None:
