@@ -289,7 +289,9 @@ class Policy(_Strict):
     def fingerprint(self) -> str:
         """``policy_version``: SHA-256 of the canonical policy (validated, keys sorted, compact JSON), so
         comments, key order and spellings of a duration (``30d`` or ``2592000``) do not change it."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canonical = json.dumps(
+            self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @cached_property
