@@ -138,7 +138,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap, Topics.ALL)
+        await ensure_topics(settings.kafka_bootstrap, Topics.ALL, replication=settings.kafka_replication_factor)
         redis = redis_client(settings.redis_url)
         producer = make_producer(settings.kafka_bootstrap, idempotent=settings.kafka_idempotent_producer)
         await producer.start()
@@ -153,6 +153,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
         stopping = deliverer.stopping
         router = Router(directory, redis, deliverer, settings)
         app.state.redis = redis
+
         async def publish_resolution(resolution: Resolution) -> None:
             await producer.send_and_wait(
                 Topics.OUTCOMES, key=resolution.desa_code.encode(), value=resolution.model_dump_json().encode()

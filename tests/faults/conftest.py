@@ -7,17 +7,20 @@ import pytest
 
 from bench import stacks
 from devstack.stack import Stack
+from tests.brokers import broker_of
 
 StartPipeline = Callable[..., tuple[Stack, Path]]
 
 
 @pytest.fixture
-def start_pipeline(tmp_path: Path) -> Iterator[StartPipeline]:
-    """``start_pipeline(s3=False, receiver_delay_ms=0)``: broker, Valkey, receiver and the three services."""
+def start_pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StartPipeline]:
+    """``start_pipeline(s3=False, receiver_delay_ms=0)``: broker (the test's), Valkey, receiver and the services."""
     started: list[Stack] = []
+    broker = broker_of(request)
 
     def start(**options: object) -> tuple[Stack, Path]:
-        stack, record = stacks.start_pipeline(tmp_path / f"stack{len(started)}", **options)  # type: ignore[arg-type]
+        workdir = tmp_path / f"stack{len(started)}"
+        stack, record = stacks.start_pipeline(workdir, broker=broker, **options)  # type: ignore[arg-type]
         started.append(stack)
         return stack, record
 
