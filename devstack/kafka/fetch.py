@@ -1,6 +1,6 @@
 """Fetch the pinned Apache Kafka broker (``pom.xml``) from Maven Central into a cache, once.
 
-``make test`` runs ``python -m devstack.kafka.fetch`` before pytest, so that no test pays for the
+``make test`` runs ``python -m devstack.kafka`` before pytest, so that no test pays for the
 download inside its timeout; the cluster code calls ``libs()`` again and finds the cache ready.
 The jars go to ``$XDG_CACHE_HOME/waspada/`` (``~/.cache`` by default), outside the checkout, in
 a directory keyed by the pom's content: editing the pom fetches afresh, and a fetch that stopped
@@ -15,13 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 POM = Path(__file__).with_name("pom.xml")
 DONE = ".complete"
 """Written last into a finished fetch: a cache directory without it is not used."""
+
+COPY_DEPENDENCIES = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies"
+"""The goal by its full name: a prefix (``dependency:``) fails as "no plugin found" when Central is out of reach."""
 
 PACKAGES = {"java": "default-jre-headless", "mvn": "maven"}
 """Debian packages of the tools (``default-jre-headless`` is Java 17 on bookworm; Kafka 4 needs 17+)."""
@@ -90,9 +92,14 @@ def install(packages: Sequence[str]) -> None:
 
 
 @functools.cache
+def java_version() -> str:
+    """What ``java -version`` says (the JVM build a class-data archive belongs to)."""
+    return subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
+
+
 def java_major() -> int:
     """The major version of ``java`` on the PATH (``1.8`` reads as 8)."""
-    out = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
+    out = java_version()
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
     if match is None:
         raise KafkaUnavailable(f"cannot tell the version of `java` from: {out.strip()[:200]!r}")
@@ -104,6 +111,7 @@ def fetch(target: Path, maven_args: Sequence[str] = ()) -> None:
     """Copy the pom's runtime dependencies into ``target`` through a staging directory and a marker."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging.chmod(0o755)
     try:
         copy_dependencies(staging, maven_args)
         (staging / DONE).write_text(f"Apache Kafka {version()}, the runtime dependencies of {POM}\n")
@@ -124,7 +132,7 @@ def copy_dependencies(dest: Path, maven_args: Sequence[str] = ()) -> None:
         "-f",
         str(POM),
         *maven_args,
-        "dependency:copy-dependencies",
+        COPY_DEPENDENCIES,
         "-DincludeScope=runtime",
         f"-DoutputDirectory={dest}",
     ]
@@ -136,6 +144,7 @@ def copy_dependencies(dest: Path, maven_args: Sequence[str] = ()) -> None:
 
 
 def _maven_error(output: str) -> str:
+    output = re.sub(r"\x1b\[[0-9;]*m", "", output)  # Maven 3.8 colours even in batch mode
     errors = [line.removeprefix("[ERROR] ").strip() for line in output.splitlines() if line.startswith("[ERROR]")]
     first = next((e for e in errors if e), output.strip().splitlines()[-1] if output.strip() else "no output")
     if _NETWORK.search(output):
@@ -144,20 +153,3 @@ def _maven_error(output: str) -> str:
             f"is not reachable from here (a proxy goes in ~/.m2/settings.xml); mvn said: {first[:300]}"
         )
     return f"mvn could not fetch Apache Kafka {version()}: {first[:300]}"
-
-
-def main() -> None:
-    """``python -m devstack.kafka.fetch``: silent when cached, one line when fetched or when it cannot be."""
-    start = time.monotonic()
-    was_cached = cached()
-    try:
-        path = libs()
-    except KafkaUnavailable as exc:
-        print(f"waspada: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
-    if not was_cached:
-        print(f"Apache Kafka {version()} fetched into {path} in {time.monotonic() - start:.0f} s")
-
-
-if __name__ == "__main__":
-    main()
