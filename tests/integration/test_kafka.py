@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,12 @@ async def _describe(bootstrap: str) -> list[dict[str, Any]]:
 
 def _partitions(bootstrap: str) -> list[dict[str, Any]]:
     """The topic's four partitions, once the node asked has them in its metadata (it lags the controller)."""
-    return wait_for(lambda: (found := asyncio.run(_describe(bootstrap))) and len(found) == 4 and found, timeout=30)
+
+    def described() -> list[dict[str, Any]] | None:
+        found = asyncio.run(_describe(bootstrap))
+        return found if len(found) == 4 else None
+
+    return wait_for(described, timeout=30, what=f"{TOPIC} in the metadata")
 
 
 async def _min_insync(bootstrap: str) -> str:
@@ -141,7 +147,7 @@ def test_an_unreachable_maven_central_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_missing_java_and_maven_without_root_is_one_line_naming_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(fetch.KafkaUnavailable) as raised:
         fetch.require_tools(maven=True)
