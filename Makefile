@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench faults soak clean dashboards system-deps
+.PHONY: install run demo test lint schemas bench faults soak clean dashboards system-deps kafka-deps
 
 install: $(STAMP)
 
@@ -15,13 +15,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: install
-	$(PY) -m devstack run
+# BROKER=kafka: the same stack on one Apache Kafka node, its log kept under .run/kafka
+BROKER ?= embedded
+run: install $(if $(filter kafka,$(BROKER)),kafka-deps)
+	$(PY) -m devstack run --broker $(BROKER)
 
 demo: install
 	$(PY) -m devstack demo
 
-test: install system-deps
+test: install system-deps kafka-deps
 	$(PY) -m pytest
 
 # System packages some tests drive for real: promtool and prometheus (Debian `prometheus`, for
@@ -37,6 +39,13 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "waspada: make test needs the Debian packages: $$missing (apt-get install $$missing)" >&2; exit 1; fi
 
+# Apache Kafka for the tests (README "Brokers"): the pinned jars from Maven Central, formatted
+# storage and a class-data archive, made once into ~/.cache/waspada, before pytest, so that no test
+# pays for a download inside its timeout. Java 17+ and Maven: installed by apt-get as root (as CI
+# is); otherwise one line naming the packages, and a stop.
+kafka-deps: install
+	@$(PY) -m devstack.kafka
+
 dashboards: install
 	$(PY) -m deploy.grafana.build
 
@@ -51,7 +60,7 @@ bench: install
 	$(PY) -m bench
 
 # the long fault drills (a 30 s broker stall, a receiver down for a minute) and the fuzz and poison tests
-faults: install
+faults: install kafka-deps
 	WASPADA_FAULTS_LONG=1 $(PY) -m pytest tests/faults -p no:cacheprovider -rA --deselect tests/faults/test_soak.py
 
 soak: install

@@ -14,7 +14,7 @@ import yaml
 
 from devstack import infra
 from devstack.processes import Managed, free_port, port_open
-from devstack.stack import Stack, http_ok
+from devstack.stack import Broker, Stack, http_ok
 from schemas.topics import Topics
 from services.common.kafka import ensure_topics, wait_for_kafka
 from services.common.settings import CONFIG_DIR, REPO_ROOT
@@ -45,16 +45,18 @@ def write_directory(workdir: Path, receiver_url: str) -> Path:
     return path
 
 
-def new_stack(workdir: Path) -> Stack:
+def new_stack(workdir: Path, broker: Broker = "embedded") -> Stack:
     """A Stack on free ports with the bench channel registry (nothing started yet)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(workdir=workdir)
+    stack = Stack(workdir=workdir, broker=broker)
     stack.channels = write_channels(workdir)
     return stack
 
 
 def start_infra(stack: Stack, *, s3: bool = False) -> None:
-    """Broker and Valkey; with ``s3`` the broker keeps its log in a moto S3 server (survives SIGKILL)."""
+    """Broker and Valkey; with ``s3`` the embedded broker keeps its log in a moto S3 server (survives SIGKILL)."""
+    if s3 and stack.broker != "embedded":
+        raise ValueError("s3 is the embedded broker's storage engine; Apache Kafka keeps its log on disk")
     if s3:
         start_s3_broker(stack)
     else:
@@ -110,11 +112,16 @@ def start_services(stack: Stack, names: tuple[str, ...] = PIPELINE) -> None:
 
 
 def start_pipeline(
-    workdir: Path, *, s3: bool = False, receiver_delay_ms: float = 0.0, env: dict[str, str] | None = None
+    workdir: Path,
+    *,
+    s3: bool = False,
+    receiver_delay_ms: float = 0.0,
+    broker: Broker = "embedded",
+    env: dict[str, str] | None = None,
 ) -> tuple[Stack, Path]:
     """Broker, Valkey, receiver, notify, triage and ingest (with ``env`` added to their environment);
     returns the stack and the receiver's record."""
-    stack = new_stack(workdir)
+    stack = new_stack(workdir, broker)
     stack.extra_env.update(env or {})
     try:
         start_infra(stack, s3=s3)
@@ -153,8 +160,8 @@ def warm_up(stack: Stack, record: Path, timeout: float = 60.0) -> float:
 def restart(stack: Stack, name: str, *, kill: bool = False, down_for: float = 0.0) -> None:
     """Restart one process of the stack in place (same port, same data) and wait until it serves again."""
     proc = stack.processes[name].restart(kill=kill, down_for=down_for)
-    if name == "broker":
-        proc.wait_until(lambda: port_open(stack.ports["broker"]))
+    if name.startswith("broker"):
+        proc.wait_until(stack.broker_ready, timeout=90)
     elif name == "valkey":
         proc.wait_until(lambda: infra.valkey_ready(stack.ports["valkey"]))
     elif name == "receiver":

@@ -1,4 +1,4 @@
-"""``python -m devstack run|demo``: the embedded stack in the foreground, or the demo scenario."""
+"""``python -m devstack run [--broker embedded|kafka]|demo``: the stack in the foreground, or the demo scenario."""
 
 import argparse
 import os
@@ -11,7 +11,8 @@ from rich.console import Console
 
 from devstack import demo
 from devstack.demo_tokens import CHANNEL_TOKENS
-from devstack.stack import Stack
+from devstack.kafka.fetch import version as kafka_version
+from devstack.stack import Broker, Stack
 from services.common.settings import REPO_ROOT
 
 console = Console()
@@ -19,8 +20,9 @@ SERVICES = ("sink", "notify", "triage", "ingest")
 DEFAULT_PORTS = {"broker": 9092, "valkey": 6379, "ingest": 8000, "triage": 8001, "notify": 8002, "sink": 8099}
 
 
-class Stop(Exception):
-    """Raised by the signal handler to leave the foreground loop."""
+class Stop(BaseException):
+    """Raised by the signal handler to leave the foreground loop (a BaseException, as KeyboardInterrupt is,
+    so that no ``except Exception`` on the way, such as a readiness poll's, swallows it)."""
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -51,7 +53,8 @@ def _port(name: str) -> int:
     return int(os.environ.get(f"WASPADA_{name.upper()}_PORT", DEFAULT_PORTS[name]))
 
 
-def run() -> None:
+def run(broker: Broker = "embedded") -> None:
+    """The whole stack until Ctrl-C; with ``broker="kafka"`` on one Apache Kafka node whose log stays in .run/kafka."""
     busy = ports_in_use()
     if busy:
         console.print(f"[red]waspada: cannot start: in use: {', '.join(busy)} (is another stack running?)[/red]")
@@ -60,6 +63,7 @@ def run() -> None:
     workdir.mkdir(exist_ok=True)
     stack = Stack(
         workdir=workdir,
+        broker=broker,
         kafka_bootstrap=os.environ.get("WASPADA_KAFKA_BOOTSTRAP"),
         redis_url=os.environ.get("WASPADA_REDIS_URL"),
     )
@@ -96,19 +100,26 @@ def banner(stack: Stack) -> None:
     console.print(f"  triage   {stack.url('triage')}/metrics")
     console.print(f"  notify   {stack.url('notify')}/console   (officer API {stack.url('notify')}/v1/escalations)")
     console.print(f"  sink     {stack.url('sink')}/received   (notifications are printed below)")
-    console.print(f"  kafka    {stack.kafka_bootstrap}    valkey {stack.redis_url}")
+    console.print(f"  kafka    {stack.kafka_bootstrap} ({broker_label(stack)})    valkey {stack.redis_url}")
     console.print(f"  logs     {stack.workdir}/*.log\n")
     console.print("Try it (a tip about a job offer in Cambodia for minors in Desa Lontar, Kab. Serang):\n")
     console.print(curl_line(stack.url("ingest")), soft_wrap=True, highlight=False, markup=False)
     console.print("\nor run the whole demo scenario in another terminal: make demo\n")
 
 
+def broker_label(stack: Stack) -> str:
+    if stack.kafka is not None:
+        return f"Apache Kafka {kafka_version()}, its log in {stack.kafka.root}"
+    return "the embedded broker, its log in memory" if "broker" in stack.processes else "given"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     parser.add_argument("command", choices=["run", "demo"])
+    parser.add_argument("--broker", choices=["embedded", "kafka"], default="embedded", help="for run")
     args = parser.parse_args()
     if args.command == "run":
-        run()
+        run(args.broker)
     else:
         demo.main()
 

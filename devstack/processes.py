@@ -88,11 +88,15 @@ class Managed:
         """Poll ``ready`` until it is true; RuntimeError if the process dies or time runs out."""
         deadline = time.monotonic() + timeout
         while not ready():
-            if not self.alive():
-                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}{self._tail()}")
+            self.check_alive()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} was not ready within {timeout:.0f} s{self._tail()}")
             time.sleep(0.1)
+
+    def check_alive(self) -> None:
+        """RuntimeError with the exit code and the last lines of the log once the process has exited."""
+        if not self.alive():
+            raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode}{self._tail()}")
 
     def _tail(self) -> str:
         if self.log_path is None or not self.log_path.exists():

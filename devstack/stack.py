@@ -1,4 +1,8 @@
-"""Starting and stopping the whole embedded stack, for ``make run`` and for the test suite."""
+"""Starting and stopping the whole stack, for ``make run`` and for the test suite.
+
+The broker is the embedded one (Tansu) by default, or Apache Kafka: one node (``"kafka"``) or a
+three-node cluster (``"kafka3"``, replication factor 3, ``min.insync.replicas=2``), CONTRACT §10.
+"""
 
 import asyncio
 import os
@@ -7,14 +11,20 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final, Literal
 
 from devstack import infra
+from devstack.kafka.cluster import KafkaCluster
 from devstack.processes import Managed, free_port, port_open
 from schemas.topics import Topics
 from services.common.kafka import ensure_topics, wait_for_kafka
 from services.common.settings import CONFIG_DIR, REPO_ROOT
 
 DEV_PSEUDONYM_KEY = "waspada-dev-only-pseudonym-key-not-for-production"
+
+Broker = Literal["embedded", "kafka", "kafka3"]
+BROKERS: Final[tuple[Broker, ...]] = ("embedded", "kafka", "kafka3")
+KAFKA_NODES: Final[dict[Broker, int]] = {"kafka": 1, "kafka3": 3}
 
 
 def _pick(preferred: int | None) -> int:
@@ -36,6 +46,8 @@ class Stack:
     """The processes of one Waspada stack and the settings they share."""
 
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="waspada-")))
+    broker: Broker = "embedded"
+    """Which broker ``start_broker`` starts, and which one a given ``kafka_bootstrap`` is (its services' settings)."""
     kafka_bootstrap: str | None = None
     redis_url: str | None = None
     directory: Path = CONFIG_DIR / "directory.yaml"
@@ -44,22 +56,51 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Managed] = field(default_factory=dict)
+    kafka: KafkaCluster | None = None
+    """The Apache Kafka cluster ``start_broker`` started (its nodes are also in ``processes``)."""
+
+    def sharing(self, workdir: Path) -> "Stack":
+        """A new stack for services of its own on this stack's broker and Valkey."""
+        return Stack(
+            workdir=workdir, broker=self.broker, kafka_bootstrap=self.kafka_bootstrap, redis_url=self.redis_url
+        )
+
+    @property
+    def replication(self) -> int:
+        """Replication factor of the topics: 3 on the three-node cluster, else 1."""
+        return min(KAFKA_NODES.get(self.broker, 1), 3)
 
     # -- infrastructure -------------------------------------------------------------------
     def start_broker(self, port: int | None = None) -> None:
-        """Start Tansu unless a Kafka was given; wait until it answers; create every topic."""
-        if self.kafka_bootstrap is None:
+        """Start the broker unless a Kafka was given; wait until it answers; create every topic."""
+        if self.kafka_bootstrap is None and self.broker == "embedded":
             self.ports["broker"] = _pick(port)
             proc = infra.broker(self.ports["broker"], log=self.workdir / "broker.log").start()
             self.processes["broker"] = proc
             proc.wait_until(lambda: port_open(self.ports["broker"]))
             self.kafka_bootstrap = f"127.0.0.1:{self.ports['broker']}"
+        elif self.kafka_bootstrap is None:
+            self._start_kafka(port)
         asyncio.run(self._topics())
+
+    def _start_kafka(self, port: int | None) -> None:
+        """Apache Kafka under ``<workdir>/kafka``: node 1 is ``processes["broker"]``, or ``broker-<id>`` of three."""
+        cluster = KafkaCluster(self.workdir / "kafka", KAFKA_NODES[self.broker], port=port).start()
+        self.kafka = cluster
+        for node in cluster.nodes:
+            name = "broker" if cluster.size == 1 else f"broker-{node.node_id}"
+            self.processes[name] = node.proc
+            self.ports[name] = node.port
+        self.kafka_bootstrap = cluster.bootstrap
+
+    def broker_ready(self) -> bool:
+        """True when the broker serves again (after a restart in a drill): every Kafka node, or Tansu's port."""
+        return self.kafka.ready() if self.kafka else port_open(self.ports["broker"])
 
     async def _topics(self) -> None:
         assert self.kafka_bootstrap is not None
         await wait_for_kafka(self.kafka_bootstrap)
-        await ensure_topics(self.kafka_bootstrap, Topics.ALL)
+        await ensure_topics(self.kafka_bootstrap, Topics.ALL, replication=self.replication)
 
     def start_valkey(self, port: int | None = None) -> None:
         """Start Valkey (append-only file in the work dir) unless a Redis URL was given."""
@@ -86,6 +127,9 @@ class Stack:
             "WASPADA_TRIAGE_DATA_DIR": str(self.workdir / "triage"),
             "PYTHONUNBUFFERED": "1",
         }
+        if self.broker != "embedded":
+            env["WASPADA_KAFKA_IDEMPOTENT_PRODUCER"] = "true"
+            env["WASPADA_KAFKA_REPLICATION_FACTOR"] = str(self.replication)
         for name in ("ingest", "triage", "notify"):
             if name in self.ports:
                 env[f"WASPADA_{name.upper()}_PORT"] = str(self.ports[name])
@@ -128,9 +172,17 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def stop(self, *names: str) -> None:
-        """Stop the named processes, or all of them, services before infrastructure."""
+        """Stop the named processes, or all of them, services before infrastructure.
+
+        A whole Kafka cluster stops at once: its last node alone would wait for a controller quorum.
+        """
         order = names or tuple(reversed(self.processes))
+        nodes = {n.proc for n in self.kafka.nodes} if self.kafka else set()
+        whole_cluster = bool(nodes) and nodes <= {self.processes.get(name) for name in order}
         for name in order:
             proc = self.processes.pop(name, None)
-            if proc is not None:
+            if proc is not None and not (whole_cluster and proc in nodes):
                 proc.stop()
+        if whole_cluster and self.kafka is not None:
+            self.kafka.stop()
+            self.kafka = None

@@ -14,13 +14,19 @@ from schemas.topics import PARTITIONS
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = PARTITIONS) -> None:
-    """Create the topics that are missing, with the project's partition count (CONTRACT §4)."""
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[str], partitions: int = PARTITIONS, replication: int = 1
+) -> None:
+    """Create the topics that are missing, with the project's partition count (CONTRACT §4).
+
+    ``replication`` is explicit (``WASPADA_KAFKA_REPLICATION_FACTOR``): aiokafka speaks CreateTopics
+    v0-v3 only, which cannot ask for the broker's ``default.replication.factor`` (-1 needs v4).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, 1) for name in topics if name not in existing]
+        missing = [NewTopic(name, partitions, replication) for name in topics if name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
                 await admin.create_topics(missing)

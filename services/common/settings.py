@@ -45,6 +45,9 @@ class CommonSettings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         default=False, description="Turn on with real Kafka; the embedded broker cannot do it"
     )
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of the topics a service creates (its own and Faust's changelogs)"
+    )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
 

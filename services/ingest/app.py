@@ -119,7 +119,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap, Topics.ALL)
+        await ensure_topics(settings.kafka_bootstrap, Topics.ALL, replication=settings.kafka_replication_factor)
         producer = make_producer(
             settings.kafka_bootstrap, idempotent=settings.kafka_idempotent_producer, linger_ms=settings.linger_ms
         )

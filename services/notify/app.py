@@ -139,7 +139,7 @@ def create_app(settings: NotifySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap, Topics.ALL)
+        await ensure_topics(settings.kafka_bootstrap, Topics.ALL, replication=settings.kafka_replication_factor)
         redis = redis_client(settings.redis_url)
         producer = make_producer(settings.kafka_bootstrap, idempotent=settings.kafka_idempotent_producer)
         await producer.start()

@@ -75,6 +75,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         store="memory://",
         topic_partitions=PARTITIONS,
+        topic_replication_factor=settings.kafka_replication_factor,  # its changelog and leader topics
         broker_rebalance_timeout=4,
         broker_session_timeout=6,
         broker_heartbeat_interval=1,

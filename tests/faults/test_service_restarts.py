@@ -11,6 +11,7 @@ from tests.faults.drill import assert_nothing_lost, run_drill
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.broker("kafka3")
 def test_triage_sigkilled_and_restarted_loses_nothing(start_pipeline: StartPipeline) -> None:
     stack, record = start_pipeline()
 

@@ -45,7 +45,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def ingest_on(infra: Stack, workdir: Path, **env: str) -> Stack:
     """One ingest process on the session's broker and Valkey, with the test registry."""
-    stack = Stack(workdir=workdir, kafka_bootstrap=infra.kafka_bootstrap, redis_url=infra.redis_url)
+    stack = infra.sharing(workdir)
     stack.channels = write_channels(workdir / "channels.yaml")
     stack.extra_env = {"WASPADA_LOG_LEVEL": "DEBUG", **env}
     stack.start_service("ingest")

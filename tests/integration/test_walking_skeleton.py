@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from devstack.stack import Stack
 from tests.support import VILLAGE_TOKEN, http, tip, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def _secret(stack: Stack, office_id: str) -> str:
