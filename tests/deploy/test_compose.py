@@ -95,3 +95,15 @@ def test_dockerfile_is_small_non_root_and_healthchecked() -> None:
             assert not any(source == pattern or source.startswith(pattern + "/") for pattern in ignored), line
     for heavy in (".venv", ".git", "tests", "devstack"):
         assert heavy in ignored, f".dockerignore should exclude {heavy}"
+
+
+def test_compose_runs_the_kafka_the_suite_tests_with() -> None:
+    """What is tested is what ships: the broker version and the settings the test bed's clusters use."""
+    from devstack.kafka.cluster import SETTINGS
+    from devstack.kafka.fetch import version
+
+    kafka = _compose()["services"]["kafka"]
+    assert kafka["image"] == f"apache/kafka:{version()}"
+    env = kafka["environment"]
+    for name in ("num.partitions", "auto.create.topics.enable", "group.initial.rebalance.delay.ms"):
+        assert str(env["KAFKA_" + name.upper().replace(".", "_")]) == SETTINGS[name], name
