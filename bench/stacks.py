@@ -5,7 +5,6 @@ a load test must measure the service, not the demo channels' rate limits) and a 
 shipped directory whose webhook endpoints point at the receiver.
 """
 
-import asyncio
 import hashlib
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from devstack import infra
-from devstack.processes import Managed, free_port, port_open
+from devstack.processes import Managed, free_port, port_open, run_to_end
 from devstack.stack import Broker, Stack, http_ok
 from schemas.topics import Topics
 from services.common.kafka import ensure_topics, wait_for_kafka
@@ -82,7 +81,8 @@ def start_s3_broker(stack: Stack) -> None:
     stack.ports["broker"] = broker_port
     broker.wait_until(lambda: port_open(broker_port))
     stack.kafka_bootstrap = f"127.0.0.1:{broker_port}"
-    asyncio.run(create_topics(stack.kafka_bootstrap))
+    bootstrap = stack.kafka_bootstrap
+    run_to_end(lambda: create_topics(bootstrap))
 
 
 async def create_topics(bootstrap: str) -> None:

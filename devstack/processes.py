@@ -5,6 +5,8 @@ in its own session, so that Ctrl-C reaches the launcher alone and it can stop th
 order (services first, then Valkey and the broker).
 """
 
+import asyncio
+import concurrent.futures
 import contextlib
 import ctypes
 import os
@@ -12,9 +14,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, TypeVar
 
 _PR_SET_PDEATHSIG = 1
 
@@ -144,3 +146,21 @@ class Managed:
             self._log = None
         time.sleep(down_for)
         return self.start()
+
+
+T = TypeVar("T")
+
+
+def run_to_end(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(make())``, also from a thread whose event loop is running.
+
+    A fixture that starts a stack may be set up inside a test's running loop (Playwright's sync
+    API runs one; so does an async test that first asks for a lazily started session stack), where
+    ``asyncio.run`` refuses: the coroutine then runs on a loop of its own in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -4,7 +4,6 @@ The broker is the embedded one (Tansu) by default, or Apache Kafka: one node (``
 three-node cluster (``"kafka3"``, replication factor 3, ``min.insync.replicas=2``), CONTRACT §10.
 """
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from typing import Final, Literal
 
 from devstack import infra
 from devstack.kafka.cluster import KafkaCluster
-from devstack.processes import Managed, free_port, port_open
+from devstack.processes import Managed, free_port, port_open, run_to_end
 from schemas.topics import Topics
 from services.common.kafka import ensure_topics, wait_for_kafka
 from services.common.settings import CONFIG_DIR, REPO_ROOT
@@ -81,7 +80,7 @@ class Stack:
             self.kafka_bootstrap = f"127.0.0.1:{self.ports['broker']}"
         elif self.kafka_bootstrap is None:
             self._start_kafka(port)
-        asyncio.run(self._topics())
+        run_to_end(self._topics)
 
     def _start_kafka(self, port: int | None) -> None:
         """Apache Kafka under ``<workdir>/kafka``: node 1 is ``processes["broker"]``, or ``broker-<id>`` of three."""

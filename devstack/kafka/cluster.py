@@ -8,7 +8,6 @@ and data. Storage is formatted only when a node's log dir has never been formatt
 under ``.run/kafka`` keeps its records from one ``make run BROKER=kafka`` to the next.
 """
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.kafka.fetch import DONE, cache_dir, java_version, libs
-from devstack.processes import Managed, free_port, port_open
+from devstack.processes import Managed, free_port, port_open, run_to_end
 
 LOG4J2 = Path(__file__).with_name("log4j2.properties")
 
@@ -223,7 +222,7 @@ class KafkaCluster:
         if not all(n.proc.alive() and port_open(n.port) for n in self.nodes):
             return False
         try:
-            cluster_id, brokers = asyncio.run(self._describe())
+            cluster_id, brokers = run_to_end(self._describe)
         except Exception:  # not ready yet: a refused or timed-out request, an answer from a node still starting
             return False
         return cluster_id == self.cluster_id and brokers == {n.node_id for n in self.nodes}
