@@ -5,6 +5,7 @@ its own and reads back only what concerns them.
 """
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -22,6 +23,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
+from devstack import infra
 from devstack.processes import free_port
 from devstack.stack import Stack
 from schemas.topics import Topics
@@ -201,6 +203,46 @@ NOTIFY_ENV = {
 }
 
 
+@dataclass
+class OutageRig(NotifyRig):
+    server: ThreadingHTTPServer | None = None
+
+    def receiver_down(self) -> None:
+        assert self.server is not None
+        self.server.shutdown()
+        self.server.server_close()
+        self.server = None
+
+    def receiver_up(self) -> None:
+        self.server = self.receiver.start()
+
+    def valkey_down(self) -> None:
+        self.stack.processes["valkey"].stop()
+
+    def valkey_up(self) -> None:
+        proc = self.stack.processes["valkey"].start()
+        proc.wait_until(lambda: infra.valkey_ready(self.stack.ports["valkey"]))
+
+
+@contextlib.contextmanager
+def outage_rig(workdir: Path, env: dict[str, str]) -> Iterator[OutageRig]:
+    """Broker, Valkey, a receiver and one notify with ``env``: a stack of its own, whose parts a test may stop."""
+    receiver = Receiver()
+    stack = Stack(workdir=workdir)
+    stack.directory = directory_for_sink(workdir, receiver.url)
+    stack.extra_env = env
+    rig = OutageRig(stack, receiver, mailbox=None, server=receiver.start())  # type: ignore[arg-type]
+    try:
+        stack.start_broker()
+        stack.start_valkey()
+        stack.start_service("notify")
+        yield rig
+    finally:
+        stack.stop()
+        if rig.server is not None:
+            rig.server.shutdown()
+
+
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
     """Broker, Valkey, receiver, SMTP server and one notify process, for one test module."""
@@ -224,4 +266,4 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
         server.shutdown()
 
 
-__all__ = ["NotifyRig", "Rule", "escalation", "wait_for"]
+__all__ = ["NotifyRig", "OutageRig", "Rule", "escalation", "outage_rig", "wait_for"]

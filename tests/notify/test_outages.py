@@ -11,20 +11,15 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import kafka_tools
-from devstack import infra
 from devstack.demo_tokens import office_token
-from devstack.stack import Stack
 from schemas.topics import Topics
-from tests.notify.conftest import NOTIFY_ENV, NotifyRig, Receiver, Rule, escalation
-from tests.support import directory_for_sink, http, wait_for
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.support import http, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,44 +33,10 @@ SERANG = ("polres-serang", "kanim-serang")
 """The offices an escalation in the default village (Lontar, Kab. Serang) goes to."""
 
 
-@dataclass
-class OutageRig(NotifyRig):
-    server: ThreadingHTTPServer | None = None
-
-    def receiver_down(self) -> None:
-        assert self.server is not None
-        self.server.shutdown()
-        self.server.server_close()
-        self.server = None
-
-    def receiver_up(self) -> None:
-        self.server = self.receiver.start()
-
-    def valkey_down(self) -> None:
-        self.stack.processes["valkey"].stop()
-
-    def valkey_up(self) -> None:
-        proc = self.stack.processes["valkey"].start()
-        proc.wait_until(lambda: infra.valkey_ready(self.stack.ports["valkey"]))
-
-
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
-    workdir: Path = tmp_path_factory.mktemp("notify-outages")
-    receiver = Receiver()
-    stack = Stack(workdir=workdir)
-    stack.directory = directory_for_sink(workdir, receiver.url)
-    stack.extra_env = OUTAGE_ENV
-    rig = OutageRig(stack, receiver, mailbox=None, server=receiver.start())  # type: ignore[arg-type]
-    try:
-        stack.start_broker()
-        stack.start_valkey()
-        stack.start_service("notify")
+    with outage_rig(tmp_path_factory.mktemp("notify-outages"), OUTAGE_ENV) as rig:
         yield rig
-    finally:
-        stack.stop()
-        if rig.server is not None:
-            rig.server.shutdown()
 
 
 def get(url: str, **headers: str) -> tuple[int, dict[str, str], str]:

@@ -13,7 +13,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from http.cookiejar import CookieJar
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +21,11 @@ from standardwebhooks import Webhook
 
 from bench import kafka_tools
 from devstack.demo_tokens import office_token
-from devstack.stack import Stack
 from schemas.topics import Topics
 from services.notify import retryqueue
 from services.notify.delivery import webhook_id
-from tests.notify.conftest import NOTIFY_ENV, Receiver, Rule, escalation
-from tests.notify.test_outages import OutageRig
-from tests.support import directory_for_sink, http, wait_for
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.support import http, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -43,21 +40,8 @@ REDELIVERY_ENV = {
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
-    workdir: Path = tmp_path_factory.mktemp("notify-redelivery")
-    receiver = Receiver()
-    stack = Stack(workdir=workdir)
-    stack.directory = directory_for_sink(workdir, receiver.url)
-    stack.extra_env = REDELIVERY_ENV
-    rig = OutageRig(stack, receiver, mailbox=None, server=receiver.start())  # type: ignore[arg-type]
-    try:
-        stack.start_broker()
-        stack.start_valkey()
-        stack.start_service("notify")
+    with outage_rig(tmp_path_factory.mktemp("notify-redelivery"), REDELIVERY_ENV) as rig:
         yield rig
-    finally:
-        stack.stop()
-        if rig.server is not None:
-            rig.server.shutdown()
 
 
 def webhooks(rig: OutageRig, escalation_id: str) -> dict[str, dict[str, Any]]:

@@ -2,39 +2,25 @@
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bench import kafka_tools
 from devstack.demo_tokens import office_token
-from devstack.stack import Stack
 from schemas.outcomes import Resolution
 from schemas.topics import Topics
-from tests.notify.conftest import NOTIFY_ENV, NotifyRig, Receiver, escalation
-from tests.support import directory_for_sink, http, wait_for
+from tests.notify.conftest import NOTIFY_ENV, NotifyRig, OutageRig, escalation, outage_rig
+from tests.support import http, wait_for
 
 pytestmark = pytest.mark.integration
 TOKEN = office_token("polres-serang")
 
 
 @pytest.fixture(scope="module")
-def resolution_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
+def resolution_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
     """A stack of its own: the last test stops its broker."""
-    workdir: Path = tmp_path_factory.mktemp("notify-resolution")
-    receiver = Receiver()
-    server = receiver.start()
-    stack = Stack(workdir=workdir)
-    stack.directory = directory_for_sink(workdir, receiver.url)
-    stack.extra_env = NOTIFY_ENV
-    try:
-        stack.start_broker()
-        stack.start_valkey()
-        stack.start_service("notify")
-        yield NotifyRig(stack, receiver, mailbox=None)  # type: ignore[arg-type]
-    finally:
-        stack.stop()
-        server.shutdown()
+    with outage_rig(tmp_path_factory.mktemp("notify-resolution"), NOTIFY_ENV) as rig:
+        yield rig
 
 
 def _stored(rig: NotifyRig, escalation_id: str) -> bool:
