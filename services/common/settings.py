@@ -5,12 +5,17 @@ Each service has exactly one pydantic-settings class that extends ``CommonSettin
 exit code 2, instead of a traceback (CONTRACT §2).
 """
 
+import difflib
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.variables import KNOWN, REMOVED
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
@@ -55,8 +60,28 @@ class CommonSettings(BaseSettings):
 S = TypeVar("S", bound=BaseSettings)
 
 
+def unknown_variable(environ: Mapping[str, str]) -> str | None:
+    """What is wrong with the first ``WASPADA_*`` variable no part of Waspada reads, or None.
+
+    A misspelt variable must not fall back to its default unnoticed: SMPT_URL for SMTP_URL would
+    skip every e-mail channel, REDIS_URI for REDIS_URL would send notify to a Valkey on localhost.
+    """
+    for name in sorted(n for n in environ if n.startswith("WASPADA_")):
+        if name in REMOVED:
+            return f"{name} is no longer read: use {REMOVED[name]}"
+        if name not in KNOWN:
+            nearest = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
+            hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+            return f"{name} is not a Waspada setting{hint}"
+    return None
+
+
 def load_settings(cls: type[S]) -> S:
     """Build ``cls`` from the environment or stop the process with one line naming the culprit."""
+    problem = unknown_variable(os.environ)
+    if problem is not None:
+        print(f"waspada: configuration error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     try:
         return cls()
     except ValidationError as exc:

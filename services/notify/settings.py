@@ -1,6 +1,5 @@
 """Notify's one settings class (CONTRACT §2)."""
 
-import os
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -10,8 +9,6 @@ from services.common.settings import CommonSettings, ExistingFile
 
 STANDARD_WEBHOOKS_SCHEDULE_S = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 """Standard Webhooks' waits after a failed attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 h)."""
-REPLACED = ("WASPADA_DELIVERY_ATTEMPTS", "WASPADA_RETRY_INITIAL_S", "WASPADA_RETRY_MAX_S")
-"""Variables of the exponential backoff the schedule replaced: set, they would be ignored silently."""
 Schedule = Annotated[
     tuple[Annotated[float, Field(gt=0, le=7 * 86400)], ...], NoDecode, Field(min_length=1, max_length=49)
 ]
@@ -62,13 +59,4 @@ class NotifySettings(CommonSettings):
         """``"5,300,1800"`` from the environment; a list or tuple as it is."""
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("retry_schedule_s")
-    @classmethod
-    def _no_replaced_variable(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        """Fail at start on a variable of the old backoff rather than run a schedule nobody asked for."""
-        found = [name for name in REPLACED if name in os.environ]
-        if found:
-            raise ValueError(f"{', '.join(found)} no longer read: set WASPADA_RETRY_SCHEDULE_S (waits in seconds)")
         return value
