@@ -162,7 +162,7 @@ def test_configmaps_carry_the_config_files_and_are_mounted(prod_manifests: Manif
         stem = name.removesuffix(".yaml")
         (generated,) = [m for n, m in maps.items() if n.startswith(f"waspada-{stem}-")]
         assert generated["data"][name] == (CONFIG_DIR / name).read_text()
-    wanted = {"ingest": {"channels"}, "triage": {"policy"}, "notify": {"directory", "policy"}}
+    wanted = {"ingest": {"channels"}, "triage": {"policy"}, "notify": {"directory"}}  # each what it reads
     for name, workload in _workloads(prod_manifests).items():
         spec = workload["spec"]["template"]["spec"]
         mounted = {
