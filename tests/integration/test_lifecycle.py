@@ -9,7 +9,7 @@ from devstack.stack import Stack
 from schemas.regions import region_table
 from tests.support import VILLAGE_TOKEN, http, tip, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def _village() -> str:
