@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas bench faults soak clean dashboards system-deps kafka-deps
+.PHONY: install run demo test lint schemas config-docs bench faults soak clean dashboards system-deps kafka-deps
 
 install: $(STAMP)
 
@@ -55,6 +55,10 @@ lint: install
 
 schemas: install
 	$(PY) -m schemas.export
+
+# docs/configuration.md, the reference of every WASPADA_* variable (tests/common/test_config_docs.py checks it)
+config-docs: install
+	$(PY) -m services.config_docs
 
 bench: install
 	$(PY) -m bench

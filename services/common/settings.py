@@ -1,27 +1,27 @@
 """The settings every service shares, and the fail-fast loader.
 
 Each service has exactly one pydantic-settings class that extends ``CommonSettings``.
-``load_settings`` turns a missing or invalid variable or file into one clear line on stderr and
-exit code 2, instead of a traceback (CONTRACT §2).
+``load_settings`` turns an unknown, missing or invalid variable or file into one clear line on stderr
+and exit code 2, instead of a traceback (CONTRACT §2). The field docstrings are the descriptions of
+``docs/configuration.md`` (``make config-docs``): write them for the operator.
 """
 
-import difflib
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.variables import KNOWN, REMOVED
+from services.common.variables import environment_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
 
 
 def _existing_file(path: Path) -> Path:
+    """an existing file"""
     if not path.is_file():
         raise ValueError(f"file not found: {path}")
     return path
@@ -31,61 +31,65 @@ ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
 
 
 def _strong_key(key: SecretStr) -> SecretStr:
+    """at least 16 characters"""
     if len(key.get_secret_value()) < 16:
         raise ValueError("must be at least 16 characters")
     return key
 
 
-PseudonymKey = Annotated[SecretStr, AfterValidator(_strong_key)]
+PseudonymKey = Annotated[
+    SecretStr,
+    AfterValidator(_strong_key),
+    Field(description="HMAC key of personal-identifier pseudonyms: the same in every component that reads it."),
+]
 """``WASPADA_PSEUDONYM_KEY``: the HMAC key of personal-identifier pseudonyms."""
 
 
 class CommonSettings(BaseSettings):
-    """Variables all three services read, prefix ``WASPADA_``."""
+    """Variables all three services read, prefix ``WASPADA_``.
 
-    model_config = SettingsConfigDict(env_prefix="WASPADA_", extra="ignore")
+    ``extra="forbid"`` refuses a misspelt keyword in code (tests, the bench); pydantic-settings never
+    sees unknown environment variables, which ``load_settings`` checks against the registry instead.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WASPADA_", extra="forbid", use_attribute_docstrings=True)
 
     kafka_bootstrap: str = Field(default="localhost:9092", pattern=r"^[\w.\-]+:\d+(,[\w.\-]+:\d+)*$")
+    """Kafka's bootstrap servers, ``host:port[,host:port]``."""
     redis_url: str = Field(default="redis://localhost:6379/0", pattern=r"^rediss?://")
-    kafka_idempotent_producer: bool = Field(
-        default=False, description="Turn on with real Kafka; the embedded broker cannot do it"
-    )
-    kafka_replication_factor: int = Field(
-        default=1, ge=1, description="Replicas of the topics a service creates (its own and Faust's changelogs)"
-    )
+    """Valkey (or Redis): ``redis://`` or ``rediss://``, with the password when it has one."""
+    kafka_idempotent_producer: bool = False
+    """Idempotent Kafka producers: turn on with real Kafka (compose and k8s do); the embedded broker cannot do it."""
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    """Replicas of the topics a service creates, its own and Faust's changelogs (3 on a three-broker
+    cluster: aiokafka cannot ask for the broker's default)."""
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    """Level of the service's own log lines."""
     log_json: bool = True
+    """One JSON object per log line (``false``: human-readable lines for a terminal)."""
 
 
 S = TypeVar("S", bound=BaseSettings)
 
 
-def unknown_variable(environ: Mapping[str, str]) -> str | None:
-    """What is wrong with the first ``WASPADA_*`` variable no part of Waspada reads, or None.
-
-    A misspelt variable must not fall back to its default unnoticed: SMPT_URL for SMTP_URL would
-    skip every e-mail channel, REDIS_URI for REDIS_URL would send notify to a Valkey on localhost.
-    """
-    for name in sorted(n for n in environ if n.startswith("WASPADA_")):
-        if name in REMOVED:
-            return f"{name} is no longer read: use {REMOVED[name]}"
-        if name not in KNOWN:
-            nearest = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
-            hint = f" (did you mean {nearest[0]}?)" if nearest else ""
-            return f"{name} is not a Waspada setting{hint}"
-    return None
-
-
 def load_settings(cls: type[S]) -> S:
-    """Build ``cls`` from the environment or stop the process with one line naming the culprit."""
-    problem = unknown_variable(os.environ)
-    if problem is not None:
-        print(f"waspada: configuration error: {problem}", file=sys.stderr)
-        raise SystemExit(2)
+    """Build ``cls`` from the environment or stop the process with one line naming the culprit.
+
+    Unknown variables are checked first: a misspelt name is often why a required one is missing,
+    and "did you mean" says so where "Field required" would not.
+    """
+    problems = environment_problems(os.environ)
+    if problems:
+        _stop("; ".join(problems))
     try:
         return cls()
     except ValidationError as exc:
         error = exc.errors()[0]
         name = "WASPADA_" + "_".join(str(part) for part in error["loc"]).upper()
-        print(f"waspada: configuration error: {name}: {error['msg']}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _stop(f"{name}: {error['msg']}")
+
+
+def _stop(message: str) -> NoReturn:
+    """The one line on stderr and exit status 2 (a configuration error, not a crash)."""
+    print(f"waspada: configuration error: {message}", file=sys.stderr)
+    raise SystemExit(2) from None

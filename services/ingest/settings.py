@@ -9,9 +9,12 @@ class IngestSettings(CommonSettings):
     """``WASPADA_*`` variables ingest reads."""
 
     channels: ExistingFile
+    """The reporting-channel registry (YAML): each channel's id, token hash and rate limit."""
     pseudonym_key: PseudonymKey
     ingest_port: int = 8000
+    """Ingest's HTTP port."""
     ingest_host: str = "127.0.0.1"
+    """Address ingest listens on (the image sets ``0.0.0.0``)."""
     publish_timeout_s: float = Field(default=5.0, gt=0)
     """Longer than this for Kafka's acknowledgement and the client gets 503 with Retry-After."""
     retry_after_s: int = Field(default=5, ge=1)

@@ -10,19 +10,12 @@ import sys
 from pathlib import Path
 
 import orjson
-from pydantic import Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.common.settings import CommonSettings, PseudonymKey, load_settings
+from services.common.settings import load_settings
 from services.publisher.client import LineResult, Publisher
-
-
-class PublisherSettings(CommonSettings):
-    """``WASPADA_KAFKA_BOOTSTRAP`` and ``WASPADA_PSEUDONYM_KEY`` (the same key as ingest's)."""
-
-    pseudonym_key: PseudonymKey
-    publisher_channel: str = Field(default="publisher", pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")
+from services.publisher.settings import PublisherSettings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

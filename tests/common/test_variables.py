@@ -1,77 +1,95 @@
-"""A misspelt or removed ``WASPADA_*`` variable stops a service at start; the list of known ones stays true."""
+"""The registry of ``WASPADA_*`` names (services/common/variables.py) against what the tree reads.
 
+It is written by hand so that no service imports another's settings; these tests are what keeps it true:
+a field added to a settings class, an ``os.environ`` read added to the devstack, or a name that nothing
+reads any more, and one of them fails.
+"""
+
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic_settings import BaseSettings
+from services.common.settings import REPO_ROOT, CommonSettings
+from services.common.variables import AWAITED, KNOWN, PLAIN, REMOVED, SERVICES, SETTINGS, environment_problems
+from services.config_docs import CLASSES
 
-from services.common.settings import REPO_ROOT, unknown_variable
-from services.common.variables import KNOWN, REMOVED
-from services.ingest.settings import IngestSettings
-from services.notify.settings import NotifySettings
-from services.publisher.cli import PublisherSettings
-from services.triage.settings import TriageSettings
-from tests.common.test_settings import _run
-
-SETTINGS: tuple[type[BaseSettings], ...] = (IngestSettings, TriageSettings, NotifySettings, PublisherSettings)
-_LITERAL = re.compile(r"WASPADA_[A-Z0-9_]*[A-Z0-9]")
-
-
-def _fields() -> set[str]:
-    return {"WASPADA_" + name.upper() for cls in SETTINGS for name in cls.model_fields}
+NAME = re.compile(r"\bWASPADA_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
+SUFFIXES = {".py", ".yaml", ".yml", ".md", ".toml", ".sh", ".cfg", ".ini", ".txt"}
+PLAIN_NAMES = {"Makefile", "Dockerfile"}
+SKIPPED_DIRS = {".git", ".venv", ".run", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "build"}
+SKIPPED_FILES = {"services/common/variables.py", "docs/configuration.md"}  # the registry, and what is generated from it
+MISSPELT_ON_PURPOSE = {"WASPADA_SMPT_URL", "WASPADA_REDIS_URI", "WASPADA_ZZZ", "WASPADA_QQQQ"}
+"""The examples of the README and the strictness tests (issue 24's own two first)."""
 
 
-def _literals() -> set[str]:
-    """Every ``WASPADA_X`` spelt in the project's code and manifests (not this mechanism's own tests)."""
-    paths = [
-        p for top in ("services", "devstack", "bench", "tests", "deploy") for p in Path(REPO_ROOT, top).rglob("*.py")
-    ]
-    paths += [*Path(REPO_ROOT, "deploy").rglob("*.yaml"), *Path(REPO_ROOT, "deploy").rglob("*.yml")]
-    paths += [Path(REPO_ROOT, name) for name in ("docker-compose.yml", "Makefile", "Dockerfile")]
-    found: set[str] = set()
-    for path in paths:
-        if path.name != "test_variables.py":
-            found |= set(_LITERAL.findall(path.read_text(encoding="utf-8")))
+def _tree_files() -> Iterator[Path]:
+    """The repository's text files, without virtualenvs, caches and the files that only mirror the registry."""
+    for root, dirs, files in os.walk(REPO_ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+        for name in files:
+            path = Path(root) / name
+            wanted = path.suffix in SUFFIXES or name in PLAIN_NAMES
+            if wanted and str(path.relative_to(REPO_ROOT)) not in SKIPPED_FILES:
+                yield path
+
+
+def _names_in_tree() -> dict[str, set[str]]:
+    """Every literal ``WASPADA_*`` name in the tree, with the files it appears in."""
+    found: dict[str, set[str]] = {}
+    for path in _tree_files():
+        for name in NAME.findall(path.read_text(encoding="utf-8", errors="replace")):
+            found.setdefault(name, set()).add(str(path.relative_to(REPO_ROOT)))
     return found
 
 
-def test_every_setting_of_every_service_is_known() -> None:
-    assert _fields() - KNOWN.keys() == set()
+def _env_names(cls: type[CommonSettings]) -> set[str]:
+    return {f"WASPADA_{name.upper()}" for name in cls.model_fields}
 
 
-def test_every_known_variable_is_read_somewhere() -> None:
-    outside = KNOWN.keys() - _fields()
-    spelt = _literals() | {"WASPADA_SINK_PORT"}  # devstack reads WASPADA_{NAME}_PORT for each of its ports
-    assert outside - spelt == set(), "known but read by nothing: remove it"
+def test_the_registry_lists_exactly_the_fields_of_each_settings_class() -> None:
+    assert tuple(CLASSES) == SERVICES
+    for reader, cls in CLASSES.items():
+        registered = {name for name, readers in SETTINGS.items() if reader in readers}
+        assert _env_names(cls) - registered == set(), f"{cls.__name__} reads names the registry lacks for {reader}"
+        assert registered - _env_names(cls) == set(), f"the registry says {reader} reads names {cls.__name__} lacks"
 
 
-def test_every_variable_the_code_spells_is_known_or_removed() -> None:
-    assert _literals() - KNOWN.keys() - REMOVED.keys() - {"WASPADA_"} == set()
+def test_every_settings_class_in_the_tree_is_known() -> None:
+    """A settings class the registry test does not look at would read names nobody checks."""
+    declared = set()
+    for path in _tree_files():
+        if path.suffix == ".py":
+            text = path.read_text(encoding="utf-8")
+            declared |= set(re.findall(r"^class (\w+)\([^)]*\b(?:CommonSettings|BaseSettings)\b", text, re.M))
+    assert declared == {cls.__name__ for cls in CLASSES.values()} | {"CommonSettings"}
 
 
-def test_a_misspelling_names_the_nearest_known_variable() -> None:
-    assert unknown_variable({"WASPADA_SMPT_URL": "smtp://x:25"}) == (
-        "WASPADA_SMPT_URL is not a Waspada setting (did you mean WASPADA_SMTP_URL?)"
-    )
-    assert unknown_variable({"WASPADA_REDIS_URI": "redis://x"}) == (
-        "WASPADA_REDIS_URI is not a Waspada setting (did you mean WASPADA_REDIS_URL?)"
-    )
+def test_every_name_the_tree_mentions_is_known_or_removed() -> None:
+    allowed = KNOWN | set(REMOVED) | MISSPELT_ON_PURPOSE
+    unknown = {name: files for name, files in _names_in_tree().items() if name not in allowed}
+    assert unknown == {}, "add them to services/common/variables.py (SETTINGS or PLAIN), or fix the spelling"
 
 
-def test_a_variable_of_another_service_is_no_error() -> None:
-    assert unknown_variable({"WASPADA_DIRECTORY": "d.yaml", "WASPADA_CHANNELS": "c.yaml", "HOME": "/root"}) is None
+def test_every_name_read_outside_the_settings_is_still_read_somewhere() -> None:
+    in_tree = _names_in_tree()
+    stale = sorted(name for name in PLAIN if name not in in_tree and name not in AWAITED)
+    assert stale == [], "nothing reads these any more: remove them from PLAIN (or move them to REMOVED)"
+    assert set(SETTINGS) & set(PLAIN) == set() and KNOWN & set(REMOVED) == set()
 
 
-def test_a_removed_variable_says_what_replaced_it() -> None:
-    assert unknown_variable({"WASPADA_DELIVERY_ATTEMPTS": "8"}) == (
-        "WASPADA_DELIVERY_ATTEMPTS is no longer read: use " + REMOVED["WASPADA_DELIVERY_ATTEMPTS"]
-    )
-    assert REMOVED["WASPADA_DELIVERY_ATTEMPTS"].startswith("WASPADA_RETRY_SCHEDULE_S")
-
-
-def test_a_service_started_with_a_misspelt_variable_stops_with_one_line() -> None:
-    result = _run("services.notify", {"WASPADA_SMPT_URL": "smtp://127.0.0.1:25"})
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "waspada: configuration error: WASPADA_SMPT_URL is not a Waspada setting (did you mean WASPADA_SMTP_URL?)"
+def test_the_check_names_unknown_and_removed_variables_only() -> None:
+    environ = {
+        "PATH": "/bin",
+        "WASPADA_CHANNELS": "x",
+        "waspada_smtp_url": "smtp://mail:25",  # pydantic-settings reads it too: known
+        "WASPADA_SMPT_URL": "x",
+        "WASPADA_SESSION_SECRET": "x",
+    }
+    assert environment_problems(environ) == [
+        "WASPADA_SESSION_SECRET is no longer read: console sessions are random ids kept in Valkey, nothing signs them",
+        "WASPADA_SMPT_URL is not a Waspada setting (did you mean WASPADA_SMTP_URL?)",
+    ]
+    assert environment_problems({"WASPADA_QQQQ": "1"}) == [
+        "WASPADA_QQQQ is not a Waspada setting (docs/configuration.md lists them)"
     ]

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from services.common.settings import REPO_ROOT
+from services.common.variables import Reader, readers
 from tests.deploy.launcher import launch_argv
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
@@ -58,13 +59,22 @@ def test_services_run_against_real_kafka_settings(name: str) -> None:
     assert env["WASPADA_KAFKA_IDEMPOTENT_PRODUCER"] == "true"
     assert env["WASPADA_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert env["WASPADA_REDIS_URL"].startswith("redis://valkey:")
-    assert env["WASPADA_PSEUDONYM_KEY"].startswith("${WASPADA_PSEUDONYM_KEY:?"), "the key must come from outside"
+    if name != "notify":
+        assert env["WASPADA_PSEUDONYM_KEY"].startswith("${WASPADA_PSEUDONYM_KEY:?"), "the key must come from outside"
     assert env[f"WASPADA_{name.upper()}_PORT"]
-    for var in ("WASPADA_CHANNELS", "WASPADA_DIRECTORY", "WASPADA_POLICY"):
-        mounted = env[var].replace("/app/config/", "")
-        assert (REPO_ROOT / "config" / mounted).is_file(), var
+    config_file = {"ingest": "WASPADA_CHANNELS", "triage": "WASPADA_POLICY", "notify": "WASPADA_DIRECTORY"}[name]
+    mounted = env[config_file].replace("/app/config/", "")
+    assert (REPO_ROOT / "config" / mounted).is_file(), config_file
     assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_are_set_only_variables_they_read(name: str) -> None:
+    """Compose's common block once gave every service every file and the pseudonym key."""
+    env = _compose()["services"][name]["environment"]
+    unread = sorted(var for var in env if var.startswith("WASPADA_") and Reader(name) not in readers(var))
+    assert unread == [], f"{name} is given variables it does not read"
 
 
 def test_mounted_files_exist() -> None:

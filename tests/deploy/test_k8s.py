@@ -13,6 +13,7 @@ import pytest
 
 from schemas.topics import PARTITIONS, Topics
 from services.common.settings import CONFIG_DIR, REPO_ROOT
+from services.common.variables import Reader, readers
 from tests.deploy.launcher import launch_argv
 
 K8S_VERSION = "1.37.0"
@@ -149,6 +150,20 @@ def test_network_policies_deny_by_default(prod_manifests: Manifests) -> None:
         ), f"no ingress policy for {name}"
 
 
+def test_each_workload_is_set_only_variables_it_reads(prod_manifests: Manifests) -> None:
+    """A variable set on a service that does not read it misleads whoever reads the manifest (notify was
+    given ``WASPADA_POLICY`` and the policy file, which only triage reads)."""
+    shared = next(
+        d for d in prod_manifests if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("waspada-env")
+    )
+    for name, workload in _workloads(prod_manifests).items():
+        container = _container(workload)
+        assert [source["configMapRef"]["name"] for source in container["envFrom"]] == [shared["metadata"]["name"]]
+        names = {e["name"] for e in container["env"]} | set(shared["data"])
+        unread = sorted(var for var in names if var.startswith("WASPADA_") and Reader(name) not in readers(var))
+        assert unread == [], f"{name} is given variables it does not read"
+
+
 def test_config_copies_are_current() -> None:
     for name in CONFIG_FILES:
         assert filecmp.cmp(CONFIG_DIR / name, BASE_CONFIG / name, shallow=False), (
@@ -162,7 +177,7 @@ def test_configmaps_carry_the_config_files_and_are_mounted(prod_manifests: Manif
         stem = name.removesuffix(".yaml")
         (generated,) = [m for n, m in maps.items() if n.startswith(f"waspada-{stem}-")]
         assert generated["data"][name] == (CONFIG_DIR / name).read_text()
-    wanted = {"ingest": {"channels"}, "triage": {"policy"}, "notify": {"directory"}}  # each what it reads
+    wanted = {"ingest": {"channels"}, "triage": {"policy"}, "notify": {"directory"}}
     for name, workload in _workloads(prod_manifests).items():
         spec = workload["spec"]["template"]["spec"]
         mounted = {
