@@ -54,7 +54,7 @@ SETTINGS: Mapping[str, frozenset[Reader]] = {
     "WASPADA_KAFKA_BOOTSTRAP": _SERVICES | {Reader.DEVSTACK},
     "WASPADA_REDIS_URL": _SERVICES | {Reader.DEVSTACK},
     "WASPADA_KAFKA_IDEMPOTENT_PRODUCER": _SERVICES,
-    "WASPADA_KAFKA_REPLICATION_FACTOR": _SERVICES | {Reader.DEVSTACK},
+    "WASPADA_KAFKA_REPLICATION_FACTOR": _SERVICES,  # the devstack sets it on Apache Kafka, it does not read it
     "WASPADA_LOG_LEVEL": _SERVICES,
     "WASPADA_LOG_JSON": _SERVICES,
     # pseudonyms: the same key wherever an identifier is pseudonymised
@@ -118,6 +118,12 @@ PLAIN: Mapping[str, Plain] = {
     ),
     "WASPADA_SOAK_SECONDS": Plain(
         frozenset({Reader.TESTS}), "float", "45", "How long `tests/faults/test_soak.py` keeps the load on."
+    ),
+    "WASPADA_SINK_PORT": Plain(
+        frozenset({Reader.DEVSTACK}),
+        "int",
+        "8099",
+        "Port of the devstack's webhook receiver in `make run`, as `WASPADA_<SERVICE>_PORT` is for the services.",
     ),
 }
 """Variables read outside the settings classes: dev launcher, bench and tests."""
