@@ -60,8 +60,10 @@ schemas: install
 config-docs: install
 	$(PY) -m services.config_docs
 
-bench: install
-	$(PY) -m bench
+# BROKER=embedded|kafka|both (default both: each broker's figures with its own raw figures)
+BENCH_BROKER = $(if $(filter file,$(origin BROKER)),both,$(BROKER))
+bench: install $(if $(filter embedded,$(BENCH_BROKER)),,kafka-deps)
+	$(PY) -m bench --broker $(BENCH_BROKER)
 
 # the long fault drills (a 30 s broker stall, a receiver down for a minute) and the fuzz and poison tests
 faults: install kafka-deps

@@ -110,10 +110,15 @@ def worker_drain(bootstrap: str, group: str, total: int, progress: Progress) -> 
         offsets.close()
 
 
-def bare_faust(bootstrap: str, workdir: Path, total: int, progress: Progress) -> float:
-    """Start the bare agent as a worker subprocess, measure its drain of the input topics, stop it."""
+def bare_faust(
+    bootstrap: str, workdir: Path, total: int, progress: Progress, base_env: dict[str, str] | None = None
+) -> float:
+    """Start the bare agent as a worker subprocess, measure its drain of the input topics, stop it.
+
+    ``base_env``: the stack's service environment, so the agent gets triage's broker settings
+    (on Apache Kafka the idempotent producer)."""
     port = free_port()
-    env = os.environ | {
+    env = (base_env or dict(os.environ)) | {
         "WASPADA_KAFKA_BOOTSTRAP": bootstrap,
         "WASPADA_TRIAGE_APP_ID": "bench-bare-faust",
         "WASPADA_TRIAGE_PORT": str(port),

@@ -43,8 +43,10 @@ def floors(figures: dict[str, float | None]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def table(figures: dict[str, float | None], notes: dict[str, str]) -> Table:
-    shown = Table(title="Waspada bench (events/s unless ms)")
+def table(figures: dict[str, float | None], notes: dict[str, str], broker: str = "embedded") -> Table:
+    shown = Table(
+        title=f"Waspada bench on the {broker} broker (events/s unless ms; ratios to this broker's raw figures)"
+    )
     for column in ("figure", "value", "ratio to raw", "floor", "", "how"):
         shown.add_column(column, overflow="fold")
     ratio_of = {k.split("/")[0]: (v, k.split("/")[1]) for k, v in ratios(figures).items()}
@@ -72,6 +74,10 @@ def write(results: dict[str, Any], path: Path = RESULTS) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def show(results: dict[str, Any], console: Console) -> None:
-    console.print(table(results["figures"], results["notes"]))
-    console.print(f"written to {RESULTS}")
+def show(results: dict[str, Any], console: Console, path: Path = RESULTS) -> None:
+    """One table per broker measured, in the order measured, then where the results went."""
+    brokers = results["brokers"]
+    console.print(f"measured on: {', '.join(brokers)}")
+    for broker, section in brokers.items():
+        console.print(table(section["figures"], section["notes"], broker))
+    console.print(f"written to {path}")
