@@ -15,13 +15,13 @@ import aiohttp
 import orjson
 
 from bench import events
+from bench import ingest_load as loadtest
 from bench.broker_figures import Progress, drain_rate, worker_drain
 from bench.kafka_tools import read_all
 from bench.load import HEADERS, PATHS, Sent, at_rate, session
 from bench.receiver import read_record
 from bench.stacks import BENCH_TOKEN
 from schemas.topics import Topics
-from services.ingest import loadtest
 
 TRIAGE_GROUP = "waspada-bench-triage"
 """Set as ``WASPADA_TRIAGE_APP_ID`` of the measured worker, so its consumer group is known."""
@@ -58,7 +58,7 @@ SINGLE_CEILING_EPS = 8_000
 def ingest_single(base: str, seconds: float, concurrency: int) -> tuple[float, dict[str, int]]:
     """Single-event POSTs, ``concurrency`` in flight over keep-alive connections, for ``seconds``.
 
-    The client is the raw HTTP/1.1 one of ``services.ingest.loadtest`` with requests built before the
+    The client is the raw HTTP/1.1 one of ``bench.ingest_load`` with requests built before the
     clock starts (as wrk does): aiohttp took ~0.3 ms of the two shared cores per request, about as much
     as ingest itself, so the figure measured the client as much as the service. Returns accepted
     events/s and the count of every answer (status word of a 202, else the HTTP status).

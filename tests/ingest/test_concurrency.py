@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
+from bench.ingest_load import run_load, tip_body
 from devstack.processes import free_port
 from devstack.stack import Stack
-from services.ingest.loadtest import run_load, tip_body
 from tests.ingest.client import post
 from tests.ingest.conftest import TOKENS, write_channels
 

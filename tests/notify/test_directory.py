@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from devstack import build_directory
 from devstack.demo_tokens import office_token
 from schemas.regions import region_table
 from services.common.config_files import ConfigFileError, read_config
 from services.common.settings import CONFIG_DIR
-from services.notify import build_directory
 from services.notify.directory import Directory
 
 DIRECTORY = CONFIG_DIR / "directory.yaml"
@@ -106,7 +106,7 @@ def test_every_office_of_the_csv_is_there_with_its_demo_token_and_a_sink_endpoin
 
 def test_the_shipped_file_is_what_the_generator_makes(rows: list[dict[str, str]], desks: list[dict[str, str]]) -> None:
     assert DIRECTORY.read_text(encoding="utf-8") == build_directory.render(rows, desks), (
-        "config/directory.yaml is stale: run python -m services.notify.build_directory"
+        "config/directory.yaml is stale: run python -m devstack.build_directory"
     )
 
 

@@ -1,4 +1,4 @@
-"""Builds config/directory.yaml from data/offices/ (``python -m services.notify.build_directory``).
+"""Builds config/directory.yaml from data/offices/ (``python -m devstack.build_directory``).
 
 The CSV is the researched source (office names, kecamatan splits, confidence, sources); the YAML
 is what notify loads. Generating one from the other keeps them from drifting apart. Endpoints
@@ -200,7 +200,7 @@ def _office_yaml(draft: OfficeDraft) -> list[str]:
 
 HEADER = """\
 # Jurisdiction directory (CONTRACT §6), GENERATED from data/offices/jurisdictions.csv and
-# national_desks.csv by `python -m services.notify.build_directory`: edit the CSVs or the
+# national_desks.csv by `python -m devstack.build_directory`: edit the CSVs or the
 # generator, not this file.
 # Office names are real; every endpoint points at the local webhook sink of `make run`; tokens
 # are SHA-256 of the public demo tokens `demo-<office-id>-token` and secrets are public demo

@@ -11,7 +11,7 @@ Entry points for ``bench/``::
     eps = await measure_batch(url, token, n)      # accepted events/s over POST /v1/events:batch
     eps = await measure_raw_produce(bootstrap, n) # aiokafka produce (acks=all) to the same broker
 
-``python -m services.ingest.loadtest`` starts a stack of its own and prints all three.
+``python -m bench.ingest_load`` starts a stack of its own and prints all three.
 """
 
 import asyncio

@@ -5,7 +5,7 @@ topics, and are timed from the first processed message to the last (group join a
 not measured). ``ensure_messages`` produces realistic events once; the second measurement of a run
 reads the very same records.
 
-    from services.triage.loadtest import measure_triage_eps, measure_bare_faust_eps
+    from bench.triage_load import measure_triage_eps, measure_bare_faust_eps
     triage = measure_triage_eps("127.0.0.1:9092", 20_000)
     bare = measure_bare_faust_eps("127.0.0.1:9092", 20_000)
 """
@@ -185,7 +185,7 @@ def measure_bare_faust_eps(bootstrap: str, n: int, timeout: float = 300.0) -> fl
 
 
 def main() -> None:
-    """``python -m services.triage.loadtest BOOTSTRAP [N]``: both figures and their ratio, as JSON."""
+    """``python -m bench.triage_load BOOTSTRAP [N]``: both figures and their ratio, as JSON."""
     bootstrap, n = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     bare = measure_bare_faust_eps(bootstrap, n)
     triage = measure_triage_eps(bootstrap, n)
