@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for the three services; the command picks the service, exactly as `make run` does:
 #   python -m services.ingest | python -m services.triage | python -m services.notify
-# Built with `docker compose build`; see README "Deployment".
+# Built with `docker compose build`; see docs/operations.md, "Deployment".
 
 # -- dependencies, in a virtualenv of their own ------------------------------------------------
 FROM python:3.11-slim AS deps

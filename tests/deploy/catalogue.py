@@ -1,4 +1,4 @@
-"""The README's metrics catalogue, parsed, so that the tests hold code and documentation together."""
+"""The metrics catalogue of docs/operations.md, parsed, so that the tests hold code and documentation together."""
 
 import re
 from dataclasses import dataclass
@@ -6,9 +6,9 @@ from pathlib import Path
 
 from services.common.settings import REPO_ROOT
 
-README = REPO_ROOT / "README.md"
+CATALOGUE = REPO_ROOT / "docs" / "operations.md"
 EXTERNAL_METRICS = frozenset({"kafka_consumergroup_lag", "up"})
-"""Series the dashboards and rules use that no Waspada service exposes (README "Metrics")."""
+"""Series the dashboards and rules use that no Waspada service exposes (docs/operations.md, "Metrics")."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,8 @@ def _names(cell: str) -> frozenset[str]:
     return frozenset(re.findall(r"`([^`]+)`", cell))
 
 
-def catalogue(readme: Path = README) -> dict[str, CatalogueEntry]:
-    """Metric name → entry, from the first table of the README's "## Metrics" section."""
+def catalogue(readme: Path = CATALOGUE) -> dict[str, CatalogueEntry]:
+    """Metric name → entry, from the first table of the "## Metrics" section of docs/operations.md."""
     text = readme.read_text(encoding="utf-8")
     section = text.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
     entries: dict[str, CatalogueEntry] = {}

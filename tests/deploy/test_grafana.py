@@ -75,7 +75,7 @@ def test_dashboards_and_rules_use_only_catalogued_metrics() -> None:
     used = {m for expr in exprs for m in METRIC.findall(expr)}
     assert "up" in used
     assert {"waspada_ingest_events_total", "kafka_consumergroup_lag", "waspada_end_to_end_seconds_bucket"} <= used
-    assert used <= known, f"not in README's catalogue: {sorted(used - known)}"
+    assert used <= known, f"not in the metrics catalogue (docs/operations.md): {sorted(used - known)}"
 
 
 def test_provisioning_points_at_the_dashboards_compose_mounts() -> None:
