@@ -52,6 +52,7 @@ dashboards: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 schemas: install
 	$(PY) -m schemas.export

@@ -1,4 +1,4 @@
-"""Every service's /metrics after a scenario against the metrics catalogue of docs/operations.md, and the counts it left.
+"""Every service's /metrics after a scenario against the catalogue of docs/operations.md, and the counts it left.
 
 The catalogue is parsed from docs/operations.md "Metrics", so the documentation and the code cannot drift:
 a metric added to a service without a row, or a row whose type, labels or service changed, fails.
@@ -45,7 +45,7 @@ def test_catalogue_has_the_metrics_of_contract_section_7() -> None:
     }
     entries = catalogue()
     for name, labels in contract.items():
-        assert name in entries, f"the metrics catalogue (docs/operations.md) lacks {name} (CONTRACT §7)"
+        assert name in entries, f"docs/operations.md lacks {name} (CONTRACT §7)"
         assert entries[name].labels == labels, name
         assert entries[name].meaning and entries[name].type in {"counter", "gauge", "histogram"}
 
@@ -74,7 +74,7 @@ def test_every_exposed_waspada_metric_is_catalogued(
     for service, families in exposed.items():
         for name in families:
             if name.startswith("waspada_"):
-                assert name in by_family, f"{service} exposes {name}, which the metrics catalogue (docs/operations.md) lacks"
+                assert name in by_family, f"{service} exposes {name}, which docs/operations.md lacks"
                 assert service in by_family[name].services, f"{name}: catalogue does not list {service}"
     assert_none_broken(broken)
 
