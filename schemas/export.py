@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.deadletter import DeadLetter
 from schemas.escalation import Escalation
 from schemas.events import DepartureAnomaly, RecruiterSighting, Tip, event_adapter
 from schemas.outcomes import Resolution
@@ -21,6 +22,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "recruiter_sighting": RecruiterSighting,
     "escalation": Escalation,
     "resolution": Resolution,
+    "deadletter": DeadLetter,
 }
 
 

@@ -19,15 +19,14 @@ the group.
 """
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from schemas.deadletter import DeadLetter, RecordSource
 from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
@@ -41,23 +40,22 @@ GROUP = "waspada-notify"
 FETCH_MAX_WAIT_MS = 20
 """How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
 BACKOFF_S = (0.25, 5.0)
-DeadLetter = Callable[[bytes, bytes], Awaitable[None]]
+SendDeadLetter = Callable[[bytes, bytes], Awaitable[None]]
 
 
 async def _dead_letter(
-    message: ConsumerRecord, deadletter: DeadLetter, reason: str, errors: list[dict[str, Any]]
+    message: ConsumerRecord, deadletter: SendDeadLetter, reason: str, errors: list[dict[str, Any]]
 ) -> None:
     """The record to the dead-letter topic, by where it was (its offset: an operator can read it again)."""
     metrics.DEADLETTERS.labels("notify", reason).inc()
     log.warning(f"notify.{reason}", offset=message.offset, partition=message.partition, errors=errors)
-    body = {
-        "stage": "notify",
-        "reason": reason,
-        "source": {"topic": message.topic, "partition": message.partition, "offset": message.offset},
-        "errors": errors,
-        "dead_lettered_at": datetime.now(UTC).isoformat(),
-    }
-    await deadletter(message.key or b"", json.dumps(body).encode())
+    body = DeadLetter(
+        stage="notify",
+        reason=reason,
+        source=RecordSource(topic=message.topic, partition=message.partition, offset=message.offset),
+        errors=errors,
+    )
+    await deadletter(message.key or b"", body.to_bytes())
 
 
 def _invalid_fields(error: ValidationError) -> list[dict[str, Any]]:
@@ -65,7 +63,7 @@ def _invalid_fields(error: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": ".".join(str(p) for p in e["loc"]), "type": e["type"]} for e in error.errors()[:20]]
 
 
-async def _handle(message: ConsumerRecord, escalation: Escalation, router: Router, deadletter: DeadLetter) -> None:
+async def _handle(message: ConsumerRecord, escalation: Escalation, router: Router, deadletter: SendDeadLetter) -> None:
     """One record handled, or dead-lettered when it fails in a way a replay would not mend."""
     try:
         await router.handle(escalation)
@@ -77,7 +75,7 @@ async def _handle(message: ConsumerRecord, escalation: Escalation, router: Route
         await _dead_letter(message, deadletter, "processing_error", [found])
 
 
-async def handle_batch(messages: list[ConsumerRecord], router: Router, deadletter: DeadLetter) -> None:
+async def handle_batch(messages: list[ConsumerRecord], router: Router, deadletter: SendDeadLetter) -> None:
     """Every message of a batch settled: incidents concurrently, revisions of one incident in order."""
     by_incident: dict[str, list[tuple[ConsumerRecord, Escalation]]] = {}
     for message in messages:

@@ -50,8 +50,8 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from schemas.deadletter import DeadLetter, DeliverySource
 from schemas.escalation import Escalation
-from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify import deadletters, metrics, payload, retryqueue, signing, store
 from services.notify.aio import sleep_unless
@@ -513,22 +513,20 @@ class Deliverer:
         await deadletters.keep(self.redis, delivery.id, delivery.to_json(attempts, error.reason))
         metrics.DEADLETTERS.labels("notify", reason).inc()
         metrics.NOTIFICATIONS.labels(delivery.channel.type, "dead_lettered").inc()
-        body = {
-            "stage": "notify",
-            "reason": reason,
-            "source": {
-                "topic": Topics.ESCALATIONS,
-                "escalation_id": delivery.escalation.escalation_id,
-                "incident_id": delivery.escalation.incident_id,
-                "office_id": delivery.office.id,
-                "channel": delivery.channel.type,
-                "delivery_id": delivery.id,
-                "step": delivery.notice.step,
-            },
-            "errors": [_error_entry(attempts, error)],
-            "dead_lettered_at": store.now_iso(),
-        }
-        await self.deadletter(delivery.escalation.desa_code.encode(), json.dumps(body).encode())
+        body = DeadLetter(
+            stage="notify",
+            reason=reason,
+            source=DeliverySource(
+                escalation_id=delivery.escalation.escalation_id,
+                incident_id=delivery.escalation.incident_id,
+                office_id=delivery.office.id,
+                channel=delivery.channel.type,
+                delivery_id=delivery.id,
+                step=delivery.notice.step,
+            ),
+            errors=[_error_entry(attempts, error)],
+        )
+        await self.deadletter(delivery.escalation.desa_code.encode(), body.to_bytes())
         await self._record(delivery, Outcome.DEAD_LETTERED, attempts, error.reason)
         log.warning("notify.dead_lettered", delivery_id=delivery.id, office=delivery.office.id, reason=error.reason)
 

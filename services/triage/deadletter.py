@@ -1,10 +1,10 @@
 """Dead-letter records: what failed, where, and why, without the failing payload's personal data."""
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter
+
+from schemas.deadletter import DeadLetter, RecordSource
 
 DEADLETTERS = Counter(
     "waspada_deadletter_total", "Messages sent to the dead-letter topic, by stage and reason", ["stage", "reason"]
@@ -16,12 +16,5 @@ def record(
 ) -> bytes:
     """The dead-letter message body. The original payload is not copied: it may hold clear PII."""
     DEADLETTERS.labels(stage, reason).inc()
-    return json.dumps(
-        {
-            "stage": stage,
-            "reason": reason,
-            "source": {"topic": topic, "partition": partition, "offset": offset},
-            "errors": errors or [],
-            "dead_lettered_at": datetime.now(UTC).isoformat(),
-        }
-    ).encode()
+    source = RecordSource(topic=topic, partition=partition, offset=offset)
+    return DeadLetter(stage=stage, reason=reason, source=source, errors=errors or []).to_bytes()
