@@ -14,7 +14,7 @@ scrub, and it must not reach a topic.
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 from uuid import UUID
 
 from pydantic import (
@@ -188,3 +188,14 @@ InputEvent: TypeAlias = Tip | DepartureAnomaly | RecruiterSighting
 Event: TypeAlias = Annotated[InputEvent, Field(discriminator="type")]
 event_adapter: TypeAdapter[InputEvent] = TypeAdapter(Event)
 """Validates any input event by its ``type`` (batch items, and messages read off a topic)."""
+
+EventTypeName: TypeAlias = Literal["tip", "departure_anomaly", "recruiter_sighting"]
+"""The values of :class:`EventType`, for fields and settings that name an event type."""
+MODELS: dict[str, type[InputEvent]] = {
+    EventType.TIP: Tip,
+    EventType.DEPARTURE_ANOMALY: DepartureAnomaly,
+    EventType.RECRUITER_SIGHTING: RecruiterSighting,
+}
+"""The one map from event type to model; tests/schemas/test_events.py holds it, the enum and the alias equal."""
+ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(model) for name, model in MODELS.items()}
+"""One validator per type, built once: a TypeAdapter built per request costs more than the validation itself."""

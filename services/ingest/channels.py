@@ -4,11 +4,11 @@ Only SHA-256 hashes of tokens are stored; a request's bearer token is hashed and
 """
 
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-EventTypeName = Literal["tip", "departure_anomaly", "recruiter_sighting"]
+from schemas.events import EventTypeName
 
 
 class Channel(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 
-from schemas.events import DepartureAnomaly, InputEvent, RecruiterSighting, Tip
+from schemas.events import ADAPTERS, InputEvent
 from services.common.envelope import envelope, headers_for
 from services.common.logs import get_logger
 from services.ingest import metrics
@@ -29,12 +29,6 @@ from services.ingest.problems import Refusal, error, field_errors, unavailable
 
 log = get_logger("waspada.ingest")
 
-ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "tip": TypeAdapter(Tip),
-    "departure_anomaly": TypeAdapter(DepartureAnomaly),
-    "recruiter_sighting": TypeAdapter(RecruiterSighting),
-}
-"""Built once: constructing a TypeAdapter per request costs more than the validation itself."""
 MAX_BATCH = 1000
 
 

@@ -21,10 +21,11 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schemas.events import MODELS
 from services.common import scrub_metrics
 
 STATUSES: Final = ("accepted", "duplicate", "rejected", "rate_limited", "unavailable", "forbidden", "unauthorized")
-TYPES: Final = ("tip", "departure_anomaly", "recruiter_sighting")
+TYPES: Final = tuple(MODELS)
 LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 EVENTS = Counter(

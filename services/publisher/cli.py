@@ -13,6 +13,7 @@ import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from schemas.events import MODELS
 from services.common.settings import load_settings
 from services.publisher.client import LineResult, Publisher
 from services.publisher.settings import PublisherSettings
@@ -21,9 +22,7 @@ from services.publisher.settings import PublisherSettings
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m services.publisher", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="JSON lines, one event per line")
-    parser.add_argument(
-        "--type", choices=["tip", "departure_anomaly", "recruiter_sighting"], help="for lines without type"
-    )
+    parser.add_argument("--type", choices=list(MODELS), help="for lines without type")
     parser.add_argument("--channel", help="channel id put in the records' header (default WASPADA_PUBLISHER_CHANNEL)")
     return parser.parse_args(argv)
 

@@ -4,16 +4,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaProducer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from schemas.events import DepartureAnomaly, InputEvent, RecruiterSighting, Tip
+from schemas.events import ADAPTERS, InputEvent
 from services.common.envelope import envelope
-
-ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "tip": TypeAdapter(Tip),
-    "departure_anomaly": TypeAdapter(DepartureAnomaly),
-    "recruiter_sighting": TypeAdapter(RecruiterSighting),
-}
 
 
 @dataclass

@@ -21,21 +21,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from schemas.escalation import PlainText, Severity
-from schemas.events import DepartureAnomaly, RecruiterSighting, Tip
+from schemas.events import MODELS, EventTypeName
 from services.common.config_files import load_config_or_exit
 from services.triage.patterns import Pattern, PatternSet, compile_pattern
 
-EventKind = Literal["tip", "departure_anomaly", "recruiter_sighting"]
+EventKind = EventTypeName
 Category = Literal["TPPO", "TPPM", "PMI_NP", "HAJI_NP"]
 Level = Literal["hard", "strong", "medium", "weak", "mitigating"]
 CATEGORY_ORDER: tuple[Category, ...] = ("TPPO", "TPPM", "PMI_NP", "HAJI_NP")
 CONTRACT_THRESHOLDS = {"MEDIUM": 40, "HIGH": 60, "CRITICAL": 80}
 
-MODELS: dict[str, type[Tip] | type[DepartureAnomaly] | type[RecruiterSighting]] = {
-    "tip": Tip,
-    "departure_anomaly": DepartureAnomaly,
-    "recruiter_sighting": RecruiterSighting,
-}
 PERSONAL_FIELDS = frozenset({"reporter", "traveller", "recruiter", "description", "event_id", "promised_job"})
 """Fields a rule may test but never quote in a detail (DOMAIN.md §3.3)."""
 

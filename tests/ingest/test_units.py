@@ -8,13 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas.events import DepartureAnomaly, RecruiterSighting
+from schemas.events import ADAPTERS, DepartureAnomaly, RecruiterSighting
 from services.common.deidentify import deidentify
 from services.common.envelope import envelope
 from services.common.pseudonym import is_pseudonym, pseudonym
 from services.ingest.body import MAX_BODY, gunzip_capped
 from services.ingest.channels import Channel
-from services.ingest.intake import ADAPTERS
 from services.ingest.problems import Refusal, echoable, field_errors
 
 KEY = b"unit-test-key-0123456789"

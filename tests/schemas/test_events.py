@@ -84,3 +84,14 @@ def test_discriminated_union_names_the_field_under_its_type() -> None:
 )
 def test_severity_bands(score: int, severity: str) -> None:
     assert severity_for_score(score).value == severity
+
+
+def test_one_event_type_list_behind_the_enum_the_alias_the_models_and_the_topics() -> None:
+    from typing import get_args
+
+    from schemas.events import ADAPTERS, MODELS, EventType, EventTypeName
+    from schemas.topics import Topics
+
+    names = [t.value for t in EventType]
+    assert list(get_args(EventTypeName)) == names == list(MODELS) == list(ADAPTERS) == list(Topics.BY_EVENT_TYPE)
+    assert all(model.model_fields["type"].default == name for name, model in MODELS.items())
