@@ -26,6 +26,7 @@ from enum import Enum
 
 from redis.asyncio import Redis
 
+from services.common import valkey_keys
 from services.ingest.autopipeline import AutoPipeline, Script
 
 PUBLISHED_TTL_S = 90 * 24 * 3600
@@ -88,14 +89,6 @@ class Ticket:
     claims: dict[str, Claim]
 
 
-def _event_key(event_id: str) -> str:
-    return f"waspada:ingest:event:{event_id}"
-
-
-def _rate_key(channel: str) -> str:
-    return f"waspada:ingest:rate:{channel}"
-
-
 def _claim(value: bytes) -> Claim:
     return {b"c": Claim.CLAIMED, b"p": Claim.PUBLISHED}.get(value, Claim.IN_FLIGHT)
 
@@ -132,7 +125,7 @@ class Admission:
             ticket.claims.update(zip(waiting, claims, strict=True))
 
     async def _run(self, token: str, limit: int, n: int, event_ids: Sequence[str], channel: str) -> list[Claim]:
-        keys = [_rate_key(channel), *(_event_key(i) for i in event_ids)]
+        keys = [valkey_keys.ingest_rate(channel), *(valkey_keys.ingest_event(i) for i in event_ids)]
         args: list[str | int] = [limit, n, WINDOW_S, token, self.inflight_ttl_s]
         result = await self._admit(keys=keys, args=args)
         if result[0] == -1:
@@ -147,7 +140,7 @@ class Admission:
         waiter: asyncio.Future[None] = loop.create_future()  # this request's own: cancelling it touches no other
         if not self._record_waiters:
             loop.call_soon(self._flush_records)
-        self._to_record.extend(_event_key(i) for i in event_ids)
+        self._to_record.extend(valkey_keys.ingest_event(i) for i in event_ids)
         self._record_waiters.append(waiter)
         await waiter
 
@@ -177,4 +170,4 @@ class Admission:
     async def release(self, token: str, event_ids: Sequence[str]) -> None:
         """Drop this request's claims (publish failed): the client may retry these ids."""
         if event_ids:
-            await self._release(keys=[_event_key(i) for i in event_ids], args=[token])
+            await self._release(keys=[valkey_keys.ingest_event(i) for i in event_ids], args=[token])

@@ -11,19 +11,12 @@ from typing import Any, Literal
 
 from redis.asyncio import Redis
 
-from services.notify.store import PREFIX, now_iso
+from services.common import valkey_keys
+from services.notify.store import now_iso
 
 Action = Literal["list", "read", "acknowledge", "resolve", "redeliver", "sign_in", "sign_out"]
 KEEP = 10_000
 """Entries kept per list; older ones are trimmed (export them to long-term storage in production)."""
-
-
-def _office_key(office_id: str) -> str:
-    return f"{PREFIX}:audit:office:{office_id}"
-
-
-def _incident_key(incident_id: str) -> str:
-    return f"{PREFIX}:audit:incident:{incident_id}"
 
 
 async def record(
@@ -45,11 +38,11 @@ async def record(
     entry |= {k: v for k, v in (optional | {"outcome": outcome}).items() if v is not None}
     text = json.dumps(entry)
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.lpush(_office_key(office_id), text)
-        pipe.ltrim(_office_key(office_id), 0, KEEP - 1)
+        pipe.lpush(valkey_keys.audit_of_office(office_id), text)
+        pipe.ltrim(valkey_keys.audit_of_office(office_id), 0, KEEP - 1)
         if incident_id is not None:
-            pipe.lpush(_incident_key(incident_id), text)
-            pipe.ltrim(_incident_key(incident_id), 0, KEEP - 1)
+            pipe.lpush(valkey_keys.audit_of_incident(incident_id), text)
+            pipe.ltrim(valkey_keys.audit_of_incident(incident_id), 0, KEEP - 1)
         await pipe.execute()
     return entry
 
@@ -58,7 +51,7 @@ async def for_office(redis: Redis, office_ids: list[str], limit: int = 200) -> l
     """The newest entries of these offices, newest first."""
     entries: list[dict[str, Any]] = []
     for office_id in office_ids:
-        entries += [json.loads(e) for e in await redis.lrange(_office_key(office_id), 0, limit - 1)]
+        entries += [json.loads(e) for e in await redis.lrange(valkey_keys.audit_of_office(office_id), 0, limit - 1)]
     return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]
 
 
@@ -66,5 +59,5 @@ async def for_incident(
     redis: Redis, incident_id: str, actions: tuple[str, ...] = ("acknowledge", "resolve")
 ) -> list[dict[str, Any]]:
     """The acknowledgement history of an incident, oldest first."""
-    raw = await redis.lrange(_incident_key(incident_id), 0, -1)
+    raw = await redis.lrange(valkey_keys.audit_of_incident(incident_id), 0, -1)
     return [e for e in (json.loads(r) for r in reversed(raw)) if e["action"] in actions]

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from redis.asyncio import Redis
 
 from schemas.escalation import Escalation
+from services.common import valkey_keys
 from services.notify.directory import Directory
-from services.notify.store import PREFIX
 
 
 @dataclass(frozen=True)
@@ -54,22 +54,18 @@ def resolve(directory: Directory, desa_code: str) -> Chain:
     )
 
 
-def _key(incident_id: str) -> str:
-    return f"{PREFIX}:chain:{incident_id}"
-
-
 async def chain_for(redis: Redis, directory: Directory, escalation: Escalation) -> Chain:
     """The incident's stored chain; stored now from the directory if this is its first sight (one round trip)."""
     fresh = resolve(directory, escalation.desa_code)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(_key(escalation.incident_id), json.dumps(asdict(fresh)), nx=True)
-        pipe.get(_key(escalation.incident_id))
+        pipe.set(valkey_keys.chain(escalation.incident_id), json.dumps(asdict(fresh)), nx=True)
+        pipe.get(valkey_keys.chain(escalation.incident_id))
         _, raw = await pipe.execute()
     return _load(raw) or fresh
 
 
 async def stored(redis: Redis, incident_id: str) -> Chain | None:
-    return _load(await redis.get(_key(incident_id)))
+    return _load(await redis.get(valkey_keys.chain(incident_id)))
 
 
 def _load(raw: bytes | str | None) -> Chain | None:

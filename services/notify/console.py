@@ -27,10 +27,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from redis.asyncio import Redis
 
 from schemas.escalation import Severity
+from services.common import valkey_keys
 from services.notify.directory import Directory, Office
 from services.notify.i18n import LANGS, Translate, translator
 from services.notify.officer import Conflict, Officers
-from services.notify.store import PREFIX
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "waspada_session"
@@ -48,11 +48,6 @@ SECURITY_HEADERS = {
 }
 
 _env = Environment(loader=FileSystemLoader(HERE / "templates" / "console"), autoescape=select_autoescape())
-
-
-def _session_key(sid: str) -> str:
-    """Sessions are stored under a hash of their id: a Valkey dump does not hand out live cookies."""
-    return f"{PREFIX}:session:{hashlib.sha256(sid.encode()).hexdigest()}"
 
 
 class SignInRequired(Exception):
@@ -121,11 +116,7 @@ class Console:
     # -- sessions -----------------------------------------------------------------------------
     async def session(self, request: Request) -> dict[str, Any]:
         sid = request.cookies.get(SESSION_COOKIE, "")
-        raw = (
-            await self.redis(request).get(f"{PREFIX}:session:{hashlib.sha256(sid.encode()).hexdigest()}")
-            if sid
-            else None
-        )
+        raw = await self.redis(request).get(valkey_keys.session(sid)) if sid else None
         data: dict[str, Any] | None = json.loads(raw) if raw else None
         if data is None or self.directory.get(data["office_id"]) is None:
             raise SignInRequired()
@@ -138,12 +129,12 @@ class Console:
     async def start_session(self, request: Request, office: Office) -> str:
         sid = secrets.token_urlsafe(32)
         data = {"office_id": office.id, "csrf": secrets.token_urlsafe(32), "since": datetime.now(UTC).isoformat()}
-        await self.redis(request).set(_session_key(sid), json.dumps(data), ex=SESSION_TTL_S)
+        await self.redis(request).set(valkey_keys.session(sid), json.dumps(data), ex=SESSION_TTL_S)
         return sid
 
     async def end_session(self, request: Request) -> None:
         sid = request.cookies.get(SESSION_COOKIE, "")
-        await self.redis(request).delete(_session_key(sid))
+        await self.redis(request).delete(valkey_keys.session(sid))
 
     @staticmethod
     async def form(request: Request) -> dict[str, str]:

@@ -13,24 +13,20 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from services.notify.store import PREFIX
+from services.common import valkey_keys
 
 KEEP_S = 30 * 86400
 """Long enough for an office's receiver to be mended and the delivery sent again; then it expires."""
 
 
-def _key(delivery_id: str) -> str:
-    return f"{PREFIX}:deadletter:{delivery_id}"
-
-
 async def keep(redis: Redis, delivery_id: str, body: str) -> None:
     """Keep (or refresh) a dead-lettered delivery's body."""
-    await redis.set(_key(delivery_id), body, ex=KEEP_S)
+    await redis.set(valkey_keys.dead_delivery(delivery_id), body, ex=KEEP_S)
 
 
 async def kept(redis: Redis, delivery_id: str) -> dict[str, Any] | None:
     """The body of a dead-lettered delivery, or None when there is none (never dead-lettered, or expired)."""
-    raw = await redis.get(_key(delivery_id))
+    raw = await redis.get(valkey_keys.dead_delivery(delivery_id))
     if raw is None:
         return None
     data: dict[str, Any] = json.loads(raw)

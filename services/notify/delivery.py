@@ -52,6 +52,7 @@ from redis.exceptions import RedisError
 
 from schemas.deadletter import DeadLetter, DeliverySource
 from schemas.escalation import Escalation
+from services.common import valkey_keys
 from services.common.logs import get_logger
 from services.notify import deadletters, metrics, payload, retryqueue, signing, store
 from services.notify.aio import sleep_unless
@@ -79,13 +80,9 @@ OUTAGES: tuple[type[Exception], ...] = (RedisError, KafkaError, OSError)
 """A dependency away (Valkey, Kafka, the network): the batch is replayed, since a retry mends it."""
 
 
-def _log_key(delivery_id: str) -> str:
-    return f"{store.PREFIX}:delivered:{delivery_id}"
-
-
 async def delivered(redis: Redis, delivery_id: str) -> bool:
     """The notification log has it: a receiver answered 2xx (or SMTP took it)."""
-    return bool(await redis.exists(_log_key(delivery_id)))
+    return bool(await redis.exists(valkey_keys.delivered(delivery_id)))
 
 
 class Outcome(StrEnum):
@@ -285,8 +282,8 @@ class Deliverer:
             return Outcome.ALREADY_DELIVERED
         if not first_sight:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.exists(_log_key(delivery.id))
-                pipe.zscore(retryqueue.DUE, delivery.id)
+                pipe.exists(valkey_keys.delivered(delivery.id))
+                pipe.zscore(valkey_keys.RETRY_DUE, delivery.id)
                 logged, parked = await pipe.execute()
             if logged:
                 self._remember(delivery.id)
@@ -382,7 +379,7 @@ class Deliverer:
             await retryqueue.done(self.redis, delivery_id)
             return
         async with self._exclusive(delivery_id):
-            if delivery_id in self._delivered or await self.redis.exists(_log_key(delivery_id)):
+            if delivery_id in self._delivered or await self.redis.exists(valkey_keys.delivered(delivery_id)):
                 await retryqueue.done(self.redis, delivery_id)
                 return
             attempts = int(data["attempts"]) + 1
@@ -439,9 +436,9 @@ class Deliverer:
         while True:
             try:
                 async with self.redis.pipeline(transaction=True) as pipe:
-                    pipe.set(_log_key(delivery.id), store.now_iso(), ex=LOG_TTL_S)
-                    pipe.hset(store.deliveries_key(escalation.escalation_id), delivery.id, entry)
-                    pipe.set(f"{store.PREFIX}:e2e:{escalation.escalation_id}", "1", nx=True, ex=LOG_TTL_S)
+                    pipe.set(valkey_keys.delivered(delivery.id), store.now_iso(), ex=LOG_TTL_S)
+                    pipe.hset(valkey_keys.deliveries(escalation.escalation_id), delivery.id, entry)
+                    pipe.set(valkey_keys.first_delivery(escalation.escalation_id), "1", nx=True, ex=LOG_TTL_S)
                     first = (await pipe.execute())[-1]
                 if failures:
                     log.info("notify.log_written_late", delivery_id=delivery.id, failures=failures)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from schemas.outcomes import Resolution
+from services.common import valkey_keys
 from services.notify import audit, redelivery, store, timers
 from services.notify.directory import Directory, Office
 from services.notify.redelivery import Redelivery
@@ -58,7 +59,7 @@ class Officers:
     async def note_list_change(self, office: Office, escalation_ids: builtins.list[str]) -> None:
         """Audit a polled list read when what it shows changed (a poll every few seconds is not news)."""
         digest = hashlib.sha256("|".join(sorted(escalation_ids)).encode()).hexdigest()
-        previous = await self.redis.getset(f"{store.PREFIX}:console:last-list:{office.id}", digest)
+        previous = await self.redis.getset(valkey_keys.last_list(office.id), digest)
         if previous is None or store._text(previous) != digest:
             await self._audit_list(office, "console", len(escalation_ids))
 

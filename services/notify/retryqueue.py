@@ -10,10 +10,10 @@ the delivery; a restart of notify finds the queue where it was.
 
 from redis.asyncio import Redis
 
-from services.notify.store import PREFIX
+from services.common import valkey_keys
 
-DUE = f"{PREFIX}:retry:due"
-BODIES = f"{PREFIX}:retry:body"
+DUE = valkey_keys.RETRY_DUE
+BODIES = valkey_keys.RETRY_BODIES
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from schemas.escalation import Escalation
+from services.common import valkey_keys
 
-PREFIX = "waspada:notify"
 Status = Literal["open", "acknowledged", "resolved"]
 STATUS_FIELDS = ("status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")
 
@@ -36,10 +36,6 @@ end
 redis.call('HSET', KEYS[1], 'status', 'resolved', 'resolved_at', ARGV[1], 'resolved_by', ARGV[2])
 return 1
 """
-
-
-def _key(*parts: str) -> str:
-    return ":".join((PREFIX, *parts))
 
 
 def _text(value: Any) -> str:
@@ -82,14 +78,14 @@ async def save(
         "unrouted_agencies": list(unrouted),
     }
     eid = escalation.escalation_id
-    revisions_key = _key("incident", escalation.incident_id, "revisions")
+    revisions_key = valkey_keys.incident_revisions(escalation.incident_id)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(_key("escalation", eid), json.dumps(record), nx=True)
-        pipe.hsetnx(_key("status", eid), "status", "open")
+        pipe.set(valkey_keys.escalation(eid), json.dumps(record), nx=True)
+        pipe.hsetnx(valkey_keys.status(eid), "status", "open")
         pipe.zadd(revisions_key, {eid: escalation.revision})
         for office_id in office_ids:
-            pipe.zadd(_key("office", office_id), {eid: escalation.created_at.timestamp()})
-        pipe.hget(_key("status", eid), "status")
+            pipe.zadd(valkey_keys.office_escalations(office_id), {eid: escalation.created_at.timestamp()})
+        pipe.hget(valkey_keys.status(eid), "status")
         pipe.zrange(revisions_key, -1, -1, withscores=True)
         results = await pipe.execute()
     new, status, top = results[0], results[-2], results[-1]
@@ -97,14 +93,14 @@ async def save(
 
 
 async def _status(redis: Redis, escalation_id: str) -> dict[str, Any]:
-    raw = await redis.hgetall(_key("status", escalation_id))
+    raw = await redis.hgetall(valkey_keys.status(escalation_id))
     found = {_text(k): _text(v) for k, v in raw.items()}
     return {name: found.get(name) for name in STATUS_FIELDS} | {"status": found.get("status", "open")}
 
 
 async def get(redis: Redis, escalation_id: str) -> dict[str, Any] | None:
     """The escalation with its current status, or None."""
-    raw = await redis.get(_key("escalation", escalation_id))
+    raw = await redis.get(valkey_keys.escalation(escalation_id))
     if raw is None:
         return None
     record: dict[str, Any] = json.loads(raw)
@@ -112,13 +108,13 @@ async def get(redis: Redis, escalation_id: str) -> dict[str, Any] | None:
 
 
 async def latest_revision(redis: Redis, incident_id: str) -> int:
-    top = await redis.zrange(_key("incident", incident_id, "revisions"), -1, -1, withscores=True)
+    top = await redis.zrange(valkey_keys.incident_revisions(incident_id), -1, -1, withscores=True)
     return int(top[0][1]) if top else 0
 
 
 async def revisions(redis: Redis, incident_id: str) -> list[dict[str, Any]]:
     """Every stored revision of an incident, oldest first (the console's timeline)."""
-    ids = await redis.zrange(_key("incident", incident_id, "revisions"), 0, -1)
+    ids = await redis.zrange(valkey_keys.incident_revisions(incident_id), 0, -1)
     records = [await get(redis, _text(i)) for i in ids]
     return [r for r in records if r]
 
@@ -127,7 +123,7 @@ async def for_offices(redis: Redis, office_ids: list[str]) -> list[dict[str, Any
     """Every escalation indexed under any of ``office_ids``, newest first."""
     ids: set[str] = set()
     for office_id in office_ids:
-        ids.update(_text(m) for m in await redis.zrange(_key("office", office_id), 0, -1))
+        ids.update(_text(m) for m in await redis.zrange(valkey_keys.office_escalations(office_id), 0, -1))
     records = [await get(redis, i) for i in ids]
     return sorted((r for r in records if r), key=lambda r: r["created_at"], reverse=True)
 
@@ -143,22 +139,18 @@ async def set_status(
     at = now_iso()
     for other in await revisions(redis, record["incident_id"]):
         if other["revision"] <= record["revision"]:
-            await script(keys=[_key("status", other["escalation_id"])], args=[at, office_id])
+            await script(keys=[valkey_keys.status(other["escalation_id"])], args=[at, office_id])
     return record | await _status(redis, record["escalation_id"])
 
 
 # -- deliveries, as the console shows them ----------------------------------------------------
-def deliveries_key(escalation_id: str) -> str:
-    return _key("deliveries", escalation_id)
-
-
 async def record_delivery(redis: Redis, escalation_id: str, delivery_id: str, entry: dict[str, Any]) -> None:
-    await redis.hset(deliveries_key(escalation_id), delivery_id, json.dumps(entry))
+    await redis.hset(valkey_keys.deliveries(escalation_id), delivery_id, json.dumps(entry))
 
 
 async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
     """The escalation's deliveries with their ids (a dead-lettered one is sent again by its id)."""
-    raw = await redis.hgetall(deliveries_key(escalation_id))
+    raw = await redis.hgetall(valkey_keys.deliveries(escalation_id))
     entries = [json.loads(v) | {"delivery_id": _text(k)} for k, v in raw.items()]
     return sorted(entries, key=lambda e: (e.get("step", 0), e.get("at", "")))
 
@@ -166,18 +158,18 @@ async def deliveries(redis: Redis, escalation_id: str) -> list[dict[str, Any]]:
 # -- the unacknowledged gauge, kept in Redis so it survives restarts and agrees across replicas
 def mark_unacknowledged(pipe: Pipeline, escalation: Escalation) -> None:
     """The incident's newest revision is open: count it under its severity (queued on ``pipe``)."""
-    pipe.hset(_key("unacked"), escalation.incident_id, f"{escalation.revision}|{escalation.severity.value}")
+    pipe.hset(valkey_keys.UNACKNOWLEDGED, escalation.incident_id, f"{escalation.revision}|{escalation.severity.value}")
 
 
 async def clear_unacknowledged(redis: Redis, incident_id: str, up_to_revision: int) -> None:
-    raw = await redis.hget(_key("unacked"), incident_id)
+    raw = await redis.hget(valkey_keys.UNACKNOWLEDGED, incident_id)
     if raw is not None and int(_text(raw).split("|")[0]) <= up_to_revision:
-        await redis.hdel(_key("unacked"), incident_id)
+        await redis.hdel(valkey_keys.UNACKNOWLEDGED, incident_id)
 
 
 async def unacknowledged_by_severity(redis: Redis) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for value in (await redis.hgetall(_key("unacked"))).values():
+    for value in (await redis.hgetall(valkey_keys.UNACKNOWLEDGED)).values():
         severity = _text(value).split("|")[1]
         counts[severity] = counts.get(severity, 0) + 1
     return counts

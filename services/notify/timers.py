@@ -11,9 +11,9 @@ import time
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from services.notify.store import PREFIX
+from services.common import valkey_keys
 
-KEY = f"{PREFIX}:timers"
+KEY = valkey_keys.TIMERS
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end

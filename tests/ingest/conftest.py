@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from devstack.stack import Stack
+from services.common import valkey_keys
 
 TOKENS = {
     "open": "open-channel-token-for-tests",
@@ -66,4 +67,4 @@ def fresh_rate(infra: Stack) -> None:
     import redis
 
     assert infra.redis_url
-    redis.Redis.from_url(infra.redis_url).delete("waspada:ingest:rate:limited")
+    redis.Redis.from_url(infra.redis_url).delete(valkey_keys.ingest_rate("limited"))

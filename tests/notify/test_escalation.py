@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from devstack.demo_tokens import office_token
+from services.common import valkey_keys
 from tests.notify.conftest import NotifyRig, escalation
 from tests.support import http, wait_for
 
@@ -20,7 +21,7 @@ PARENTS = {"polda-banten", "kanwil-imigrasi-banten"}
 def timers_of(rig: NotifyRig, eid: str) -> list[str]:
     assert rig.stack.redis_url
     client = redis.Redis.from_url(rig.stack.redis_url, decode_responses=True)
-    return [str(m) for m in client.zrange("waspada:notify:timers", 0, -1) if str(m).startswith(eid)]
+    return [str(m) for m in client.zrange(valkey_keys.TIMERS, 0, -1) if str(m).startswith(eid)]
 
 
 def notices(rig: NotifyRig, eid: str) -> list[tuple[str, str, int]]:
