@@ -30,6 +30,8 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                # an exception's type, message and frames as data (``log.exception`` and stdlib records alike)
+                structlog.processors.dict_tracebacks if as_json else structlog.processors.format_exc_info,
                 renderer,
             ],
             foreign_pre_chain=shared,
@@ -38,8 +40,12 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "kafka", "uvicorn.access", "faust", "mode"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # Faust, mode and the Kafka clients follow the level like our own code (their INFO lines are group joins,
+    # rebalances and table recoveries: what an operator reads after an incident); uvicorn's access log is one
+    # line per request on ingest's hot path, so it speaks at DEBUG only
+    for library in ("aiokafka", "kafka", "faust", "mode"):
+        logging.getLogger(library).setLevel(level)
+    logging.getLogger("uvicorn.access").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
