@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+from typing import Any
 
 from services.common.settings import REPO_ROOT
 
 SCRIPT = """
+import logging
 from services.common.logs import configure_logging, get_logger
 configure_logging({level!r}, as_json=True)
 log = get_logger("waspada.test")
@@ -20,7 +22,7 @@ logging.getLogger("uvicorn.access").info("GET /healthz 200")
 """
 
 
-def _lines(level: str) -> list[dict[str, object]]:
+def _lines(level: str) -> list[dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT.format(level=level)], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
@@ -29,7 +31,7 @@ def _lines(level: str) -> list[dict[str, object]]:
 
 def test_an_exception_is_logged_with_its_type_message_and_frames() -> None:
     failed = next(line for line in _lines("INFO") if line["event"] == "step.failed")
-    (exc,) = failed["exception"]  # type: ignore[misc]
+    (exc,) = failed["exception"]
     assert exc["exc_type"] == "KeyError" and exc["exc_value"] == "'missing'"
     assert exc["frames"] and failed["village"] == "36.04.13.2007"
     assert "exc_info" not in failed
