@@ -7,6 +7,13 @@ import logging
 import sys
 
 import structlog
+import structlog.tracebacks
+
+_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False, use_rich=False)
+)
+"""structlog's ``dict_tracebacks`` without the local variables of each frame it shows by default: locals hold
+event bodies, names and phone numbers before they are pseudonymised."""
 
 
 def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
@@ -31,7 +38,7 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 # an exception's type, message and frames as data (``log.exception`` and stdlib records alike)
-                structlog.processors.dict_tracebacks if as_json else structlog.processors.format_exc_info,
+                _TRACEBACKS if as_json else structlog.processors.format_exc_info,
                 renderer,
             ],
             foreign_pre_chain=shared,

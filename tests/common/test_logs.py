@@ -13,6 +13,7 @@ from services.common.logs import configure_logging, get_logger
 configure_logging({level!r}, as_json=True)
 log = get_logger("waspada.test")
 try:
+    reporter_phone = "+6281234567890"
     {{}}["missing"]
 except KeyError:
     log.exception("step.failed", village="36.04.13.2007")
@@ -35,6 +36,7 @@ def test_an_exception_is_logged_with_its_type_message_and_frames() -> None:
     assert exc["exc_type"] == "KeyError" and exc["exc_value"] == "'missing'"
     assert exc["frames"] and failed["village"] == "36.04.13.2007"
     assert "exc_info" not in failed
+    assert "6281234567890" not in json.dumps(failed), "a frame's local variables were logged"
 
 
 def test_the_level_applies_to_the_libraries_and_the_access_log_only_at_debug() -> None:
