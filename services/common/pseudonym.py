@@ -4,13 +4,15 @@ NIK and phone numbers are enumerable, so a plain hash would be reversible by bru
 HMAC-SHA256 with ``WASPADA_PSEUDONYM_KEY``. Identifiers are normalised first so that one person
 links across events, channels and fields: phone numbers to E.164 as libphonenumber reads them
 (``phones.py``; Indonesia by default, so 08… → +628…), passport numbers and NIK to upper case
-without spaces or dashes, names case-folded with single spaces. Whole events are made safe in
+without spaces or dashes, names case-folded with single spaces; every kind after Unicode NFKC and
+without invisible format characters (``canonical``). Whole events are made safe in
 ``deidentify.py``.
 """
 
 import functools
 import hmac
 import re
+import unicodedata
 from typing import Literal
 
 from schemas.events import PSEUDONYM_PATTERN
@@ -22,6 +24,14 @@ _PHONE = re.compile(r"^\+?[\d\s().\-]{6,24}$")
 _PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
 _NON_DIGIT = re.compile(r"\D")
 _DOCUMENT_PUNCTUATION = re.compile(r"[\s.\-]")
+
+
+def canonical(raw: str) -> str:
+    """One spelling per identifier whatever the keyboard: NFKC (fullwidth ``０８１２`` is ``0812``, ``ｎａｍａ`` is
+    ``nama``) and no invisible format characters (zero-width space and joiners, BOM, soft hyphen: Unicode's Cf),
+    which a copy from a chat app carries and which would otherwise give the same person another pseudonym."""
+    folded = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
 def normalise_phone(raw: str) -> str:
@@ -55,7 +65,7 @@ def normalise_name(raw: str) -> str:
 
 def looks_like_phone(raw: str) -> bool:
     """True for strings made of digits and phone punctuation only."""
-    return bool(_PHONE.match(raw.strip()))
+    return bool(_PHONE.match(canonical(raw).strip()))
 
 
 _NORMALISE = {
@@ -74,7 +84,7 @@ def _keyed(key: bytes) -> "hmac.HMAC":
 
 def pseudonym(key: bytes, kind: Kind, value: str) -> str:
     """``psn_`` + 32 hex digits of HMAC-SHA256(key, kind:normalised value)."""
-    normalised = _NORMALISE[kind](value)
+    normalised = _NORMALISE[kind](canonical(value))
     mac = _keyed(key).copy()
     mac.update(f"{kind}:{normalised}".encode())
     return "psn_" + mac.digest()[:16].hex()

@@ -3,9 +3,12 @@
 import uuid
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from schemas import DepartureAnomaly
 from services.common.deidentify import deidentify
-from services.common.pseudonym import normalise_phone, pseudonym
+from services.common.pseudonym import Kind, looks_like_phone, normalise_phone, pseudonym
 
 KEY = b"test-key-0123456789abcdef"
 
@@ -40,3 +43,32 @@ def test_event_leaves_with_no_identifier_in_clear() -> None:
     assert not clean.has_clear_identifiers()
     text = clean.model_dump_json()
     assert "C1234567" not in text and "Budi" not in text and "1111" not in text
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+"""Zero-width space, non-joiner, joiner, word joiner, BOM and soft hyphen: what a chat app's copy carries."""
+
+
+def _fullwidth(text: str) -> str:
+    """ASCII letters and digits as their fullwidth forms (U+FF01..U+FF5E), as an IME types them."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@given(
+    kind=st.sampled_from(["phone", "document", "name", "handle"]),
+    value=st.text(alphabet=st.characters(min_codepoint=0x30, max_codepoint=0x7A), min_size=1, max_size=20),
+    noise=st.lists(st.tuples(st.integers(0, 20), st.sampled_from(INVISIBLE)), max_size=4),
+    wide=st.booleans(),
+)
+def test_invisible_characters_and_fullwidth_forms_never_change_a_pseudonym(
+    kind: Kind, value: str, noise: list[tuple[int, str]], wide: bool
+) -> None:
+    typed = _fullwidth(value) if wide else value
+    for at, char in sorted(noise, reverse=True):
+        typed = typed[:at] + char + typed[at:]
+    assert pseudonym(KEY, kind, typed) == pseudonym(KEY, kind, value)
+
+
+def test_a_phone_typed_in_fullwidth_digits_with_a_zero_width_space_is_the_same_person() -> None:
+    assert pseudonym(KEY, "phone", "０８１２\u200b３４５６７８９０") == pseudonym(KEY, "phone", "081234567890")
+    assert looks_like_phone("０８１２\u200b３４５６７８９０")
