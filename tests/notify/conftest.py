@@ -134,7 +134,7 @@ class NotifyRig:
     def publish(self, *escalations: dict[str, Any]) -> None:
         async def send() -> None:
             assert self.stack.kafka_bootstrap
-            producer = make_producer(self.stack.kafka_bootstrap)
+            producer = make_producer(self.stack.kafka_bootstrap, idempotent=self.stack.broker != "embedded")
             await producer.start()
             try:
                 for esc in escalations:
