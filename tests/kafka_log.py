@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -85,3 +86,29 @@ def set_topic_configs(bootstrap: str, topic: str, configs: dict[str, str]) -> No
             await admin.close()
 
     asyncio.run(run())
+
+
+async def partitions(consumer: AIOKafkaConsumer, *topics: str) -> list[TopicPartition]:
+    """The partitions of ``topics``, from a metadata request for every topic.
+
+    ``consumer.topics()`` answers from a metadata snapshot of its own and leaves the consumer's cache
+    as it was. The embedded broker answers the client's start-up metadata request with every topic, so
+    ``partitions_for_topic`` knew them there anyway; Apache Kafka answers it with none.
+    """
+    cluster = await consumer._client.fetch_all_metadata()
+    return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """ListOffsets (latest) of every partition of ``topic``."""
+
+    async def run() -> dict[int, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            found = await partitions(consumer, topic)
+            return {tp.partition: end for tp, end in (await consumer.end_offsets(found)).items()}
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
