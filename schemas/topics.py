@@ -21,6 +21,11 @@ class Topics:
     OUTCOMES: Final = "waspada.outcomes.v1"
     """Resolutions (CONTRACT §11), published by notify and read by triage, which closes the incident."""
 
+    VILLAGES_CHANGELOG: Final = "waspada-triage-villages-changelog"
+    """Triage's village table: Faust names it ``<WASPADA_TRIAGE_APP_ID>-villages-changelog`` and creates it
+    compacted at start; deploy/k8s declares it too (min.insync.replicas is not Faust's to set). Not in
+    ``ALL``: the services' ``ensure_topics`` leaves it to Faust."""
+
     INPUTS: Final = (TIPS, DEPARTURE_ANOMALIES, RECRUITER_SIGHTINGS)
     ALL: Final = (*INPUTS, ESCALATIONS, DEADLETTER, OUTCOMES)
 

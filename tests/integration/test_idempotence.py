@@ -22,7 +22,7 @@ from tests.kafka_log import Batch, batches
 from tests.support import VILLAGE_TOKEN, http, tip, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
-CHANGELOG = "waspada-triage-villages-changelog"
+CHANGELOG = Topics.VILLAGES_CHANGELOG
 WRITERS = {
     Topics.TIPS: "ingest",
     CHANGELOG: "triage (outbox)",

@@ -26,11 +26,10 @@ from schemas.topics import CHANGELOG_CONFIG, Topics
 from tests.kafka_log import end_offsets, set_topic_configs, topic_configs
 from tests.support import wait_for
 from tests.triage.broker import consumed_everything, produce, read_all
-from tests.triage.conftest import triage_only
 from tests.triage.test_crash import _critical, _phase_a
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
-CHANGELOG = "waspada-triage-villages-changelog"
+CHANGELOG = Topics.VILLAGES_CHANGELOG
 VILLAGES = region_table().villages_under("35.01")[:8]
 WARM_UP = region_table().villages_under("32.01")[0]
 ROUNDS = 7
@@ -59,8 +58,8 @@ def _escalations(bootstrap: str) -> list[tuple[bytes, Escalation]]:
     return [(r.value, Escalation.model_validate_json(r.value)) for r in read_all(bootstrap, Topics.ESCALATIONS)]
 
 
-def test_triage_restarted_on_a_compacted_changelog_rebuilds_the_same_state(tmp_path) -> None:
-    stack: Stack = triage_only(tmp_path, "kafka")
+def test_triage_restarted_on_a_compacted_changelog_rebuilds_the_same_state(lone_triage: Stack) -> None:
+    stack = lone_triage
     try:
         stack.start_broker()
         bootstrap = stack.kafka_bootstrap

@@ -12,7 +12,7 @@ from services.common.kafka import ensure_topics
 from services.triage.outbox import Outbox
 from tests.kafka_log import partitions
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 ORDERED = "waspada.test.outbox-order"
 KEYED = "waspada.test.outbox-keyed"
 REFERENCE = "waspada.test.outbox-reference"
