@@ -39,7 +39,7 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "waspada: make test needs the Debian packages: $$missing (apt-get install $$missing)" >&2; exit 1; fi
 
-# Apache Kafka for the tests (README "Brokers"): the pinned jars from Maven Central, formatted
+# Apache Kafka for the tests (docs/brokers.md): the pinned jars from Maven Central, formatted
 # storage and a class-data archive, made once into ~/.cache/waspada, before pytest, so that no test
 # pays for a download inside its timeout. Java 17+ and Maven: installed by apt-get as root (as CI
 # is); otherwise one line naming the packages, and a stop.

@@ -2,7 +2,7 @@
 
 The fixtures read it (``infra``, ``pipeline``, ``new_stack``, the drills' ``start_pipeline``), so
 no test body knows which broker it has. ``"kafka"`` is one Apache Kafka node, ``"kafka3"`` the
-three-node cluster of the fault drills (README "Brokers" has the matrix).
+three-node cluster of the fault drills (docs/brokers.md has the matrix).
 """
 
 from collections import Counter
