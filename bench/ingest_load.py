@@ -169,7 +169,7 @@ async def measure_raw_produce(bootstrap: str, n: int = 100_000, topic: str = "wa
     from services.common.kafka import ensure_topics, make_producer
 
     await ensure_topics(bootstrap, [topic])
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, idempotent=False)  # the raw figures: the same client on both brokers
     await producer.start()
     try:
         value = orjson.dumps(tip_body(0))

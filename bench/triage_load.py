@@ -146,6 +146,8 @@ def _run_worker(module: str, bootstrap: str, target: int, count: Callable[[int],
         "WASPADA_TRIAGE_DATA_DIR": workdir,
         "WASPADA_PSEUDONYM_KEY": os.environ.get("WASPADA_PSEUDONYM_KEY", BENCH_KEY),
         "WASPADA_LOG_LEVEL": "WARNING",
+        # any broker: the embedded one has no idempotent producer (set it to true for Apache Kafka)
+        "WASPADA_KAFKA_IDEMPOTENT_PRODUCER": os.environ.get("WASPADA_KAFKA_IDEMPOTENT_PRODUCER", "false"),
     }
     worker = Managed(module, [sys.executable, "-m", module], env=env, log=Path(workdir) / "worker.log", cwd=REPO_ROOT)
     worker.start()

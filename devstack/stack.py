@@ -126,8 +126,9 @@ class Stack:
             "WASPADA_TRIAGE_DATA_DIR": str(self.workdir / "triage"),
             "PYTHONUNBUFFERED": "1",
         }
+        # the embedded broker has no idempotent producer (no InitProducerId): off there, on (the default) on Kafka
+        env["WASPADA_KAFKA_IDEMPOTENT_PRODUCER"] = "false" if self.broker == "embedded" else "true"
         if self.broker != "embedded":
-            env["WASPADA_KAFKA_IDEMPOTENT_PRODUCER"] = "true"
             env["WASPADA_KAFKA_REPLICATION_FACTOR"] = str(self.replication)
         for name in ("ingest", "triage", "notify"):
             if name in self.ports:

@@ -5,7 +5,8 @@ no test body knows which broker it has. ``"kafka"`` is one Apache Kafka node, ``
 three-node cluster of the fault drills (docs/brokers.md has the matrix).
 """
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -21,6 +22,25 @@ def broker_of(request: pytest.FixtureRequest) -> Broker:
         if marker.args == (broker,):
             return broker
     raise pytest.UsageError(f"@pytest.mark.broker{marker.args}: expected one of {', '.join(BROKERS)}")
+
+
+def broker_of_item(item: pytest.Item) -> str:
+    """The broker a collected test runs on, for the session summary: its marker's, else the embedded
+    one for an integration test, else none (pure logic; a few integration tests need only Valkey)."""
+    marker = item.get_closest_marker("broker")
+    if marker is not None:
+        return str(marker.args[0])
+    return "embedded" if item.get_closest_marker("integration") else "none"
+
+
+def broker_summary(items: Iterable[pytest.Item], starts: Iterable[tuple[int, float]]) -> str:
+    """``broker embedded: N tests, kafka: M, kafka3: K, none: L; Apache Kafka started C times (…)``."""
+    counts = Counter(broker_of_item(item) for item in items)
+    first, *rest = [f"{b}: {counts.get(b, 0)}" for b in (*BROKERS, "none")]
+    tests = ", ".join([f"{first} tests", *rest])
+    runs = list(starts)
+    kafka = f"Apache Kafka started {len(runs)} times ({sum(n for n, _ in runs)} nodes, {sum(s for _, s in runs):.0f} s)"
+    return f"broker {tests} (no broker); {kafka}"
 
 
 def started(stack: Stack, start: Callable[[Stack], object]) -> Stack:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from devstack.kafka import cluster
 from devstack.stack import Broker, Stack
-from tests.brokers import PerBroker, broker_of, started
+from tests.brokers import PerBroker, broker_of, broker_summary, started
 from tests.support import start_pipeline
 
 
@@ -59,3 +60,16 @@ def new_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]
     stack = Stack(workdir=tmp_path, broker=broker_of(request))
     yield stack
     stack.stop()
+
+
+_RAN: list[pytest.Item] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _RAN[:] = items  # after -k/-m deselection and the hooks before ours: what runs
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: how many of the tests that ran were on which broker, and what the Kafka starts cost."""
+    terminalreporter.write_line(broker_summary(_RAN, cluster.STARTS))

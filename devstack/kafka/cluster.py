@@ -39,10 +39,17 @@ JVM_OPTIONS = (
     f"-Dlog4j2.configurationFile={LOG4J2}",
 )
 
-SETTINGS = {
+SHIPPED = {
     "num.partitions": "4",  # schemas/topics.py PARTITIONS, for any topic created without a count
     "auto.create.topics.enable": "false",  # as shipped: the services create their topics (ensure_topics)
     "group.initial.rebalance.delay.ms": "0",
+}
+"""The broker settings docker-compose.yml ships as well (tests/deploy compares them, and the
+replication plan of ``KafkaCluster.properties``)."""
+
+SETTINGS = {
+    **SHIPPED,
+    # the test bed's own, for start-up time and heap on 2 cores, none of them a behaviour a test relies on:
     # 50 partitions each by default: their creation on the first group join is most of a test's wait
     "offsets.topic.num.partitions": "4",
     "transaction.state.log.num.partitions": "4",
@@ -52,6 +59,9 @@ SETTINGS = {
     "broker.heartbeat.interval.ms": "1000",
     "broker.session.timeout.ms": "6000",
 }
+
+STARTS: list[tuple[int, float]] = []
+"""(nodes, seconds) of every cluster start of this process: the test session's summary counts them."""
 
 START_ATTEMPTS = 3
 """Starts with fresh ports after a node found one of its ports taken (another stack took it meanwhile)."""
@@ -170,6 +180,7 @@ class KafkaCluster:
         stack may take one before the JVM binds it) makes the whole start go again on fresh ports.
         On any failure the nodes already started are stopped before the error propagates.
         """
+        began = time.monotonic()
         classpath = f"{libs()}/*"
         self._provision(classpath)
         for attempt in range(1, START_ATTEMPTS + 1):
@@ -179,6 +190,7 @@ class KafkaCluster:
                 for node in self.nodes:
                     node.proc.start()
                 self.wait_ready(timeout)
+                STARTS.append((self.size, time.monotonic() - began))
                 return self
             except RuntimeError:
                 self.stop()

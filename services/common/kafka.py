@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
-from schemas.topics import PARTITIONS
+from schemas.topics import PARTITIONS, RETENTION_MS, topic_config
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 async def ensure_topics(
     bootstrap: str, topics: Iterable[str], partitions: int = PARTITIONS, replication: int = 1
 ) -> None:
-    """Create the topics that are missing, with the project's partition count (CONTRACT §4).
+    """Create the topics that are missing, with the project's partition count (CONTRACT §4) and configs.
+
+    A Waspada topic gets its ``schemas.topics.topic_config`` (retention, delete policy); any other (a
+    test's, the bench's) the broker's defaults.
 
     ``replication`` is explicit (``WASPADA_KAFKA_REPLICATION_FACTOR``): aiokafka speaks CreateTopics
     v0-v3 only, which cannot ask for the broker's ``default.replication.factor`` (-1 needs v4).
@@ -26,7 +29,11 @@ async def ensure_topics(
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, partitions, replication) for name in topics if name not in existing]
+        missing = [
+            NewTopic(name, partitions, replication, topic_configs=topic_config(name) if name in RETENTION_MS else {})
+            for name in topics
+            if name not in existing
+        ]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
                 await admin.create_topics(missing)
@@ -51,11 +58,12 @@ async def wait_for_kafka(bootstrap: str, timeout: float = 30.0) -> None:
             await admin.close()
 
 
-def make_producer(bootstrap: str, *, idempotent: bool = False, linger_ms: int = 2) -> AIOKafkaProducer:
+def make_producer(bootstrap: str, *, idempotent: bool, linger_ms: int = 2) -> AIOKafkaProducer:
     """A producer that waits for every in-sync replica (acks=all) before it reports success.
 
-    Idempotence is off by default because the embedded broker cannot do it; turn it on with
-    ``WASPADA_KAFKA_IDEMPOTENT_PRODUCER=true`` against real Kafka.
+    ``idempotent``: ``WASPADA_KAFKA_IDEMPOTENT_PRODUCER`` (``settings.kafka_idempotent_producer``), true by
+    default as production runs Apache Kafka, false on the embedded broker (no InitProducerId there; the
+    devstack sets it). No default here, so that no caller forgets it.
     """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,

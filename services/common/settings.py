@@ -58,8 +58,9 @@ class CommonSettings(BaseSettings):
     """Kafka's bootstrap servers, ``host:port[,host:port]``."""
     redis_url: str = Field(default="redis://localhost:6379/0", pattern=r"^rediss?://")
     """Valkey (or Redis): ``redis://`` or ``rediss://``, with the password when it has one."""
-    kafka_idempotent_producer: bool = False
-    """Idempotent Kafka producers: turn on with real Kafka (compose and k8s do); the embedded broker cannot do it."""
+    kafka_idempotent_producer: bool = True
+    """Idempotent Kafka producers (a retried send is never written twice), as Apache Kafka in production runs them;
+    ``false`` only for the embedded broker (Tansu), which has no idempotent producer (``make run`` sets it)."""
     kafka_replication_factor: int = Field(default=1, ge=1)
     """Replicas of the topics a service creates, its own and Faust's changelogs (3 on a three-broker
     cluster: aiokafka cannot ask for the broker's default)."""

@@ -155,8 +155,16 @@ def create_app(settings: NotifySettings) -> FastAPI:
         router = Router(directory, redis, deliverer, settings)
         app.state.redis = redis
 
+        # Resolutions get a producer of their own that is not idempotent: aiokafka's idempotent producer
+        # never gives up a batch it has sent (it retries until Kafka is back), so the officer's request
+        # would hang and the resolution land later although the API answered "nothing was changed".
+        # This one fails the send after its request timeout (10 s): a 503, and nothing changed. A
+        # retried duplicate is harmless (triage closes an incident once; tests/notify/test_resolution.py).
+        resolutions = make_producer(settings.kafka_bootstrap, idempotent=False)
+        await resolutions.start()
+
         async def publish_resolution(resolution: Resolution) -> None:
-            await producer.send_and_wait(
+            await resolutions.send_and_wait(
                 Topics.OUTCOMES, key=resolution.desa_code.encode(), value=resolution.model_dump_json().encode()
             )
 
@@ -178,8 +186,9 @@ def create_app(settings: NotifySettings) -> FastAPI:
         finally:
             await _shut_down(settings, deliverer, working, watching)
             await client.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), 2.0)
+            for kafka_producer in (producer, resolutions):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(kafka_producer.stop(), 2.0)
             await redis.aclose()
             await redis.connection_pool.disconnect()
 

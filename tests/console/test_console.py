@@ -11,7 +11,7 @@ from devstack.demo_tokens import office_token
 from devstack.stack import Stack
 from tests.support import VILLAGE_TOKEN, http, tip, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 KRAGILAN = "36.04.11.2003"  # Kab. Serang: Polres Serang and Kanim Serang
 CIRUAS = "36.04.09.2001"
 DESKTOP = {"width": 1280, "height": 900}

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from devstack.stack import Stack
+from devstack.stack import Broker, Stack
 from services.common.settings import REPO_ROOT
+from tests.brokers import broker_of
 from tests.deploy.prometheus_server import PrometheusServer
 from tests.deploy.scenario import Scenario, run_scenario
 from tests.support import start_pipeline
@@ -63,28 +64,61 @@ def prod_manifests(kubectl: str) -> list[dict[str, Any]]:
     return render(kubectl, K8S / "overlays" / "prod")
 
 
-@pytest.fixture(scope="package")
-def observed(
-    tmp_path_factory: pytest.TempPathFactory, prometheus_binary: str
-) -> Iterator[tuple[Stack, PrometheusServer]]:
-    """A stack of its own (broker, Valkey, sink, notify, triage, ingest) scraped every second by
-    a real Prometheus that also loads Waspada's rules. Its own broker, so that its counters and
+class Observed:
+    """A stack of its own (broker, Valkey, sink, notify, triage, ingest) scraped every second by a
+    real Prometheus that also loads Waspada's rules. Its own broker, so that its counters and
     consumer groups see only this scenario."""
-    stack = Stack(workdir=tmp_path_factory.mktemp("observed"))
-    server: PrometheusServer | None = None
-    try:
-        stack.start_broker()
-        stack.start_valkey()
-        start_pipeline(stack)
-        server = PrometheusServer(prometheus_binary, stack.workdir / "prometheus", stack).start()
-        yield stack, server
-    finally:
-        if server is not None:
-            server.stop()
-        stack.stop()
+
+    def __init__(self, workdir: Path, broker: Broker, prometheus_binary: str) -> None:
+        self.stack = Stack(workdir=workdir, broker=broker)
+        self.server: PrometheusServer | None = None
+        self.scenario: Scenario | None = None
+        try:
+            self.stack.start_broker()
+            self.stack.start_valkey()
+            start_pipeline(self.stack)
+            self.server = PrometheusServer(prometheus_binary, self.stack.workdir / "prometheus", self.stack).start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.stack.stop()
 
 
 @pytest.fixture(scope="package")
-def scenario(observed: tuple[Stack, PrometheusServer]) -> Scenario:
-    """The scenario, run once: two tips, one duplicate, one poison message on the tips topic."""
-    return run_scenario(observed[0])
+def observed_stacks(
+    tmp_path_factory: pytest.TempPathFactory, prometheus_binary: str
+) -> Iterator[dict[Broker, Observed]]:
+    """One observed stack per broker the modules ask for (``@pytest.mark.broker``), started once for them all."""
+    pool: dict[Broker, Observed] = {}
+    yield pool
+    for observed in pool.values():
+        observed.stop()
+
+
+def _observed(request: pytest.FixtureRequest, pool: dict[Broker, Observed]) -> Observed:
+    broker = broker_of(request)
+    if broker not in pool:
+        pool[broker] = Observed(request.getfixturevalue("tmp_path_factory").mktemp(f"observed-{broker}"), broker,
+                                request.getfixturevalue("prometheus_binary"))  # fmt: skip
+    return pool[broker]
+
+
+@pytest.fixture(scope="module")
+def observed(request: pytest.FixtureRequest, observed_stacks: dict[Broker, Observed]) -> tuple[Stack, PrometheusServer]:
+    """The observed stack of the module's broker and its Prometheus."""
+    found = _observed(request, observed_stacks)
+    assert found.server is not None
+    return found.stack, found.server
+
+
+@pytest.fixture(scope="module")
+def scenario(request: pytest.FixtureRequest, observed_stacks: dict[Broker, Observed]) -> Scenario:
+    """The scenario, run once per observed stack: two tips, one duplicate, one poison message on the tips topic."""
+    found = _observed(request, observed_stacks)
+    if found.scenario is None:
+        found.scenario = run_scenario(found.stack)
+    return found.scenario

@@ -107,13 +107,38 @@ def test_dockerfile_is_small_non_root_and_healthchecked() -> None:
         assert heavy in ignored, f".dockerignore should exclude {heavy}"
 
 
-def test_compose_runs_the_kafka_the_suite_tests_with() -> None:
-    """What is tested is what ships: the broker version and the settings the test bed's clusters use."""
-    from devstack.kafka.cluster import SETTINGS
+REPLICATION_PLAN = (
+    "default.replication.factor",
+    "min.insync.replicas",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+)
+
+
+def test_compose_runs_the_kafka_the_suite_tests_with(tmp_path: Path) -> None:
+    """What is tested is what ships: the broker version, the shipped settings and the one-node
+    replication plan of the test bed's clusters (devstack/kafka/cluster.py), key by key."""
+    from devstack.kafka.cluster import SHIPPED, KafkaCluster
     from devstack.kafka.fetch import version
 
     kafka = _compose()["services"]["kafka"]
     assert kafka["image"] == f"apache/kafka:{version()}"
-    env = kafka["environment"]
-    for name in ("num.partitions", "auto.create.topics.enable", "group.initial.rebalance.delay.ms"):
-        assert str(env["KAFKA_" + name.upper().replace(".", "_")]) == SETTINGS[name], name
+    env = {key: str(value) for key, value in kafka["environment"].items()}
+    one_node = KafkaCluster(tmp_path, 1)  # not started: only its server.properties
+    suite = one_node.properties(one_node.node(1))
+    for name in (*SHIPPED, *REPLICATION_PLAN):
+        assert env.get("KAFKA_" + name.upper().replace(".", "_")) == suite[name], name
+    assert suite["process.roles"] == env["KAFKA_PROCESS_ROLES"]
+
+
+def test_compose_services_create_the_topics_the_suite_creates() -> None:
+    """Compose declares no topics: ingest and notify create them (ensure_topics, the configs of
+    schemas/topics.py) and Faust triage's changelog, as in the suite; replication is the broker's one."""
+    text = COMPOSE.read_text()
+    assert "kafka-topics.sh --create" not in text and "KAFKA_CREATE_TOPICS" not in text
+    for name in SERVICES:
+        env = _compose()["services"][name]["environment"]
+        assert env.get("WASPADA_KAFKA_REPLICATION_FACTOR", "1") == "1", name  # one broker

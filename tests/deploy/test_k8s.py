@@ -11,7 +11,8 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
-from schemas.topics import PARTITIONS, Topics
+from devstack.kafka.cluster import KafkaCluster
+from schemas.topics import CHANGELOG_CONFIG, PARTITIONS, Topics, topic_config
 from services.common.settings import CONFIG_DIR, REPO_ROOT
 from services.common.variables import Reader, readers
 from tests.deploy.launcher import launch_argv
@@ -75,10 +76,12 @@ def test_ingest_and_notify_are_deployments_with_hpas(prod_manifests: Manifests) 
     assert hpas["notify"]["spec"]["maxReplicas"] <= PARTITIONS, "notify consumers beyond the partition count idle"
 
 
-def test_strimzi_topics_by_shape(base_manifests: Manifests, prod_manifests: Manifests) -> None:
-    for docs, replicas, min_isr in ((base_manifests, 1, 1), (prod_manifests, 3, 2)):
+def test_strimzi_topics_by_shape(base_manifests: Manifests, prod_manifests: Manifests, tmp_path: Path) -> None:
+    """Replication and min.insync.replicas of the suite's clusters: one node in base, three in prod."""
+    one, three = KafkaCluster(tmp_path / "one", 1), KafkaCluster(tmp_path / "three", 3)  # not started
+    for docs, replicas, min_isr in ((base_manifests, one.replication, one.min_insync), (prod_manifests, 3, 2)):
         topics = [d for d in docs if d["kind"] == "KafkaTopic"]
-        assert sorted(t["spec"]["topicName"] for t in topics) == sorted(Topics.ALL)
+        assert sorted(t["spec"]["topicName"] for t in topics) == sorted((*Topics.ALL, Topics.VILLAGES_CHANGELOG))
         for topic in topics:
             assert topic["apiVersion"] == "kafka.strimzi.io/v1beta2"
             assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "waspada"
@@ -87,6 +90,25 @@ def test_strimzi_topics_by_shape(base_manifests: Manifests, prod_manifests: Mani
             assert topic["spec"]["replicas"] == replicas
             assert topic["spec"]["config"]["min.insync.replicas"] == min_isr
             assert set(topic["spec"]) <= {"topicName", "partitions", "replicas", "config"}
+    assert (three.replication, three.min_insync) == (3, 2)
+
+
+@pytest.mark.parametrize("overlay", ["base_manifests", "prod_manifests"])
+def test_strimzi_topic_configs_are_the_ones_the_services_create(overlay: str, request: pytest.FixtureRequest) -> None:
+    """What ships is what the suite creates: schemas/topics.py's configs, the changelog compacted."""
+    docs: Manifests = request.getfixturevalue(overlay)
+    for topic in (d for d in docs if d["kind"] == "KafkaTopic"):
+        name, config = topic["spec"]["topicName"], topic["spec"]["config"]
+        expected = CHANGELOG_CONFIG if name == Topics.VILLAGES_CHANGELOG else topic_config(name)
+        assert {key: str(value) for key, value in config.items() if key != "min.insync.replicas"} == expected, name
+
+
+def test_prod_services_create_topics_with_the_replication_of_its_strimzi_topics(prod_manifests: Manifests) -> None:
+    env = next(
+        d for d in prod_manifests if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("waspada-env")
+    )
+    replicas = {t["spec"]["replicas"] for t in prod_manifests if t["kind"] == "KafkaTopic"}
+    assert replicas == {int(env["data"]["WASPADA_KAFKA_REPLICATION_FACTOR"])}
 
 
 def test_real_kafka_settings_in_prod(prod_manifests: Manifests) -> None:

@@ -16,7 +16,7 @@ from tests.deploy.scenario import Scenario
 from tests.deploy.scrape import assert_none_broken, family_name, scrape, scrape_all, value
 from tests.support import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 BOUNDED_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+-]{0,39}$")
 BOUNDED_SHAPES = {"code": re.compile(r"^[1-5]\d\d$"), "route": re.compile(r"^(other|/[a-z0-9/:_.-]{1,40})$")}

@@ -12,7 +12,7 @@ from devstack.stack import Stack, http_ok
 from services.common.settings import REPO_ROOT
 from tests.deploy.prometheus_server import PrometheusServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 HEALTHCHECK = REPO_ROOT / "deploy" / "docker" / "healthcheck.py"
 
 

@@ -16,7 +16,7 @@ from tests.deploy.scenario import Scenario
 from tests.deploy.scrape import assert_none_broken, scrape_all
 from tests.support import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def _equals(server: PrometheusServer, promql: str, expected: float) -> bool:

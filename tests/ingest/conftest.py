@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.stack import Stack
+from devstack.stack import Broker, Stack
 from services.common import valkey_keys
+from tests.brokers import PerBroker, broker_of, started
 
 TOKENS = {
     "open": "open-channel-token-for-tests",
@@ -34,14 +35,26 @@ def write_channels(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A broker and a Valkey of the ingest tests' own (shadowing the suite's ``infra``): the thousands
-    of events these tests publish must not land in the villages other tests watch for escalations."""
-    stack = Stack(workdir=tmp_path_factory.mktemp("ingest-infra"))
-    stack.start_broker()
-    stack.start_valkey()
-    yield stack
-    stack.stop()
+def ingest_infras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PerBroker]:
+    """A broker and a Valkey of the ingest tests' own, per broker: the thousands of events these
+    tests publish must not land in the villages other tests watch for escalations."""
+
+    def start_infra(stack: Stack) -> None:
+        stack.start_broker()
+        stack.start_valkey()
+
+    def start(broker: Broker) -> Stack:
+        return started(Stack(workdir=tmp_path_factory.mktemp(f"ingest-infra-{broker}"), broker=broker), start_infra)
+
+    pool = PerBroker(start)
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture(scope="module")
+def infra(request: pytest.FixtureRequest, ingest_infras: PerBroker) -> Stack:
+    """The ingest tests' broker and Valkey of the module's broker (shadowing the suite's ``infra``)."""
+    return ingest_infras.get(broker_of(request))
 
 
 def ingest_on(infra: Stack, workdir: Path, **env: str) -> Stack:

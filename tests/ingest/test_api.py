@@ -13,7 +13,7 @@ from tests.ingest.conftest import RATE_LIMIT, TOKENS
 from tests.ingest.topics import read_topics
 from tests.support import http
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 OPEN, BANTEN = TOKENS["open"], TOKENS["banten"]
 
 

@@ -24,7 +24,7 @@ from tests.ingest.conftest import TOKENS, write_channels
 from tests.ingest.topics import read_topics
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 STALL_S = 4.0
 
 

@@ -15,6 +15,8 @@ from devstack.stack import Stack
 from tests.ingest.client import post
 from tests.ingest.conftest import TOKENS, write_channels
 
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
+
 IN_FLIGHT = 256
 
 

@@ -16,7 +16,7 @@ from schemathesis import GenerationMode
 from devstack.stack import Stack
 from tests.ingest.conftest import TOKENS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 ALLOWED = {200, 202, 400, 401, 403, 405, 413, 415, 422, 429, 503}
 
 

@@ -19,7 +19,7 @@ from tests.ingest.conftest import TOKENS
 from tests.ingest.topics import read_topics
 from tests.support import http
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def spellings(*values: str) -> set[str]:

@@ -15,7 +15,7 @@ from services.common.settings import REPO_ROOT
 from tests.ingest.client import departure, sighting, tip, typed
 from tests.ingest.topics import read_topics
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def test_cli_publishes_valid_lines_and_names_rejected_ones_by_line_and_field(infra: Stack, tmp_path: Path) -> None:

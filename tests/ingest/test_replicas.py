@@ -12,7 +12,7 @@ from tests.ingest.client import post, tip
 from tests.ingest.conftest import RATE_LIMIT, TOKENS, ingest_on
 from tests.ingest.topics import read_topics
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 @pytest.fixture(scope="module")

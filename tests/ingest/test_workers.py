@@ -14,7 +14,7 @@ from tests.ingest.client import post, tip
 from tests.ingest.conftest import TOKENS, ingest_on
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 ACCEPTED = re.compile(r'^waspada_ingest_events_total\{channel="open",status="accepted",type="tip"\} ([0-9.]+)$', re.M)
 
 

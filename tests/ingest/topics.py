@@ -8,7 +8,9 @@ Instead the reader polls until the topics stay quiet for a second.
 import asyncio
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+
+from tests.kafka_log import partitions
 
 Record = tuple[str, bytes, list[tuple[str, bytes]]]
 
@@ -17,8 +19,7 @@ async def _read(bootstrap: str, topics: Iterable[str], quiet_ms: int = 1000) -> 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        await consumer.topics()  # metadata of every topic, so partitions_for_topic knows them
-        parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
+        parts = await partitions(consumer, *topics)
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         out: list[Record] = []

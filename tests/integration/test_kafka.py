@@ -16,7 +16,7 @@ from devstack.kafka.cluster import KafkaCluster
 from services.common.kafka import ensure_topics, make_producer
 from tests.support import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]  # its own clusters: the marker only counts
 TOPIC = "waspada.test.kafka"
 
 
@@ -84,6 +84,7 @@ async def _min_insync(bootstrap: str) -> str:
         await admin.close()
 
 
+@pytest.mark.broker("kafka3")
 def test_three_nodes_take_writes_through_a_kill_of_a_leader_and_take_it_back(tmp_path: Path) -> None:
     cluster = KafkaCluster(tmp_path, 3).start()
     try:

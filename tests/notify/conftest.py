@@ -25,9 +25,10 @@ from aiosmtpd.controller import Controller
 
 from devstack import infra
 from devstack.processes import free_port
-from devstack.stack import Stack
+from devstack.stack import Broker, Stack
 from schemas.topics import Topics
 from services.common.kafka import make_producer
+from tests.brokers import broker_of
 from tests.support import directory_for_sink, http, wait_for
 
 
@@ -134,7 +135,7 @@ class NotifyRig:
     def publish(self, *escalations: dict[str, Any]) -> None:
         async def send() -> None:
             assert self.stack.kafka_bootstrap
-            producer = make_producer(self.stack.kafka_bootstrap)
+            producer = make_producer(self.stack.kafka_bootstrap, idempotent=self.stack.broker != "embedded")
             await producer.start()
             try:
                 for esc in escalations:
@@ -225,10 +226,10 @@ class OutageRig(NotifyRig):
 
 
 @contextlib.contextmanager
-def outage_rig(workdir: Path, env: dict[str, str]) -> Iterator[OutageRig]:
+def outage_rig(workdir: Path, env: dict[str, str], broker: Broker) -> Iterator[OutageRig]:
     """Broker, Valkey, a receiver and one notify with ``env``: a stack of its own, whose parts a test may stop."""
     receiver = Receiver()
-    stack = Stack(workdir=workdir)
+    stack = Stack(workdir=workdir, broker=broker)
     stack.directory = directory_for_sink(workdir, receiver.url)
     stack.extra_env = env
     rig = OutageRig(stack, receiver, mailbox=None, server=receiver.start())  # type: ignore[arg-type]
@@ -244,7 +245,7 @@ def outage_rig(workdir: Path, env: dict[str, str]) -> Iterator[OutageRig]:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
     """Broker, Valkey, receiver, SMTP server and one notify process, for one test module."""
     workdir: Path = tmp_path_factory.mktemp("notify")
     receiver = Receiver()
@@ -252,7 +253,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotifyRig]:
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    stack = Stack(workdir=workdir)
+    stack = Stack(workdir=workdir, broker=broker_of(request))
     stack.directory = directory_for_sink(workdir, receiver.url)
     stack.extra_env = {**NOTIFY_ENV, "WASPADA_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}"}
     try:

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from tests.notify.conftest import NotifyRig, Rule, escalation
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 ALLOWED_KEYS = {
     "escalation_id", "incident_id", "revision", "severity", "score", "reasons", "categories", "desa_code",

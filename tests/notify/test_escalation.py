@@ -14,7 +14,7 @@ from services.common import valkey_keys
 from tests.notify.conftest import NotifyRig, escalation
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 PARENTS = {"polda-banten", "kanwil-imigrasi-banten"}
 
 

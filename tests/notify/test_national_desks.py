@@ -27,6 +27,8 @@ from services.notify.directory import Directory
 from tests.notify.conftest import NotifyRig, escalation
 from tests.support import http, wait_for
 
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
+
 DESKS = {"polri": "bareskrim-ppa-ppo", "imigrasi": "ditjenim-wasdakim"}
 BOKONUSAN = {
     "desa_code": "53.01.04.2003",

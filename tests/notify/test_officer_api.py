@@ -8,7 +8,7 @@ from devstack.demo_tokens import office_token
 from tests.notify.conftest import NotifyRig, escalation
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def _stored(rig: NotifyRig, eid: str, office: str = "polres-serang") -> dict[str, Any]:

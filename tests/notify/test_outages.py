@@ -18,10 +18,11 @@ import pytest
 from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.topics import Topics
+from tests.brokers import broker_of
 from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 OUTAGE_ENV = {
     **NOTIFY_ENV,
@@ -34,8 +35,8 @@ SERANG = ("polres-serang", "kanim-serang")
 
 
 @pytest.fixture(scope="module")
-def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
-    with outage_rig(tmp_path_factory.mktemp("notify-outages"), OUTAGE_ENV) as rig:
+def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
+    with outage_rig(tmp_path_factory.mktemp("notify-outages"), OUTAGE_ENV, broker_of(request)) as rig:
         yield rig
 
 

@@ -24,10 +24,11 @@ from devstack.demo_tokens import office_token
 from schemas.topics import Topics
 from services.notify import retryqueue
 from services.notify.delivery import webhook_id
+from tests.brokers import broker_of
 from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 SCHEDULE_S = (1.0, 10.0)
 REDELIVERY_ENV = {
@@ -39,8 +40,8 @@ REDELIVERY_ENV = {
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
-    with outage_rig(tmp_path_factory.mktemp("notify-redelivery"), REDELIVERY_ENV) as rig:
+def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
+    with outage_rig(tmp_path_factory.mktemp("notify-redelivery"), REDELIVERY_ENV, broker_of(request)) as rig:
         yield rig
 
 

@@ -9,17 +9,18 @@ from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.outcomes import Resolution
 from schemas.topics import Topics
+from tests.brokers import broker_of
 from tests.notify.conftest import NOTIFY_ENV, NotifyRig, OutageRig, escalation, outage_rig
 from tests.support import http, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 TOKEN = office_token("polres-serang")
 
 
 @pytest.fixture(scope="module")
-def resolution_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
+def resolution_rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageRig]:
     """A stack of its own: the last test stops its broker."""
-    with outage_rig(tmp_path_factory.mktemp("notify-resolution"), NOTIFY_ENV) as rig:
+    with outage_rig(tmp_path_factory.mktemp("notify-resolution"), NOTIFY_ENV, broker_of(request)) as rig:
         yield rig
 
 

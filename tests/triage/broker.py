@@ -5,9 +5,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.topics import Topics
+from tests.kafka_log import partitions
 
 Record = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]
 
@@ -45,15 +46,14 @@ def read_all(bootstrap: str, topic: str) -> list[Any]:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()  # fetch metadata
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
-            if not partitions:
+            found = await partitions(consumer, topic)
+            if not found:
                 return []
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
+            consumer.assign(found)
+            await consumer.seek_to_beginning(*found)
+            ends = await consumer.end_offsets(found)
             records: list[Any] = []
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            while [tp for tp in found if await consumer.position(tp) < ends[tp]]:
                 batch = await consumer.getmany(timeout_ms=500)
                 for items in batch.values():
                     records.extend(items)
@@ -77,11 +77,10 @@ def uncommitted(bootstrap: str, group: str, topics: Sequence[str] = Topics.INPUT
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
-            await consumer.topics()
-            partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or set()]
-            ends = await consumer.end_offsets(partitions)
+            found = await partitions(consumer, *topics)
+            ends = await consumer.end_offsets(found)
             behind = []
-            for tp in partitions:
+            for tp in found:
                 committed = await consumer.committed(tp)
                 if ends[tp] and (committed is None or committed < ends[tp]):
                     behind.append(f"{tp.topic}:{tp.partition} {committed}/{ends[tp]}")

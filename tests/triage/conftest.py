@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from devstack.stack import Stack
+from devstack.stack import Broker, Stack
 from schemas.events import InputEvent, event_adapter
 from services.common.settings import CONFIG_DIR
 from services.triage.decide import Decision, decide
 from services.triage.incidents import Arrival
 from services.triage.policy import Policy, load_policy
 from services.triage.state import VillageState
+from tests.brokers import broker_of
 
 LONTAR = "36.04.13.2007"
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
@@ -94,15 +95,20 @@ def village(policy: Policy) -> Village:
     return Village(policy)
 
 
-def triage_only(workdir: Path) -> Stack:
+def triage_only(workdir: Path, broker: Broker = "embedded") -> Stack:
     """A stack with a broker of its own; triage needs no Valkey, so none is started."""
-    return Stack(workdir=workdir, redis_url="redis://127.0.0.1:1/0", extra_env={"WASPADA_TRIAGE_STALL_AFTER_S": "20"})
+    return Stack(
+        workdir=workdir,
+        broker=broker,
+        redis_url="redis://127.0.0.1:1/0",
+        extra_env={"WASPADA_TRIAGE_STALL_AFTER_S": "20"},
+    )
 
 
 @pytest.fixture(scope="module")
-def triage_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def triage_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A broker of its own and one triage worker, shared by one test module."""
-    stack = triage_only(tmp_path_factory.mktemp("triage"))
+    stack = triage_only(tmp_path_factory.mktemp("triage"), broker_of(request))
     stack.start_broker()
     stack.start_service("triage")
     yield stack
@@ -110,10 +116,18 @@ def triage_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def broker_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def broker_only(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A broker of its own, no service, shared by one test module."""
-    stack = triage_only(tmp_path_factory.mktemp("broker"))
+    stack = triage_only(tmp_path_factory.mktemp("broker"), broker_of(request))
     stack.start_broker()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def lone_triage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    """A stack of its own for one test, not started: a broker (the test's kind) and, when started, triage."""
+    stack = triage_only(tmp_path, broker_of(request))
     yield stack
     stack.stop()
 

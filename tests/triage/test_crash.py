@@ -18,9 +18,9 @@ from schemas.regions import region_table
 from schemas.topics import Topics
 from tests.support import healthz, wait_for
 from tests.triage.broker import Record, consumed_everything, event_record, produce, read_all, uncommitted
-from tests.triage.conftest import event_body, person, triage_only
+from tests.triage.conftest import event_body, person
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 VILLAGES = region_table().villages_under("36.04")[:60]
 WARM_UP = region_table().villages_under("32.01")[0]
 
@@ -70,8 +70,8 @@ def _escalations(bootstrap: str) -> list[tuple[bytes, Escalation]]:
     return [(r.value, Escalation.model_validate_json(r.value)) for r in read_all(bootstrap, Topics.ESCALATIONS)]
 
 
-def test_sigkill_mid_stream_loses_no_incident_and_changes_no_revision(tmp_path) -> None:
-    stack = triage_only(tmp_path)
+def test_sigkill_mid_stream_loses_no_incident_and_changes_no_revision(lone_triage: Stack) -> None:
+    stack = lone_triage
     try:
         stack.start_broker()
         bootstrap = stack.kafka_bootstrap

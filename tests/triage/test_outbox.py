@@ -5,13 +5,14 @@ import asyncio
 from collections import defaultdict
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from devstack.stack import Stack
 from services.common.kafka import ensure_topics
 from services.triage.outbox import Outbox
+from tests.kafka_log import partitions
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 ORDERED = "waspada.test.outbox-order"
 KEYED = "waspada.test.outbox-keyed"
 REFERENCE = "waspada.test.outbox-reference"
@@ -22,8 +23,7 @@ async def _read(bootstrap: str, topic: str, count: int) -> dict[int, list[tuple[
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        await consumer.topics()
-        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()])
+        consumer.assign(await partitions(consumer, topic))
         out: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         async with asyncio.timeout(30):
             while sum(map(len, out.values())) < count:

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from devstack.stack import Stack
 from services.common.kafka import ensure_topics
 from services.triage.recovery import fetched_ends
+from tests.kafka_log import partitions
 
 pytestmark = pytest.mark.integration
 TOPIC = "waspada.test.changelog-end"
@@ -32,7 +33,7 @@ async def _two_batches(bootstrap: str) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        tps = [TopicPartition(TOPIC, p) for p in sorted(consumer.partitions_for_topic(TOPIC) or {0})]
+        tps = await partitions(consumer, TOPIC)
         return dict(await consumer.end_offsets(tps))
     finally:
         await consumer.stop()

@@ -13,7 +13,7 @@ from tests.support import http, wait_for
 from tests.triage.broker import event_record, produce, read_all
 from tests.triage.conftest import event_body
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 CLEAR_PASSPORT = "C9876543"
 
 
