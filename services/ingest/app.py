@@ -25,14 +25,15 @@ from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import load_settings
-from services.ingest import metrics, openapi_docs
-from services.ingest.admission import Admission
-from services.ingest.body import Headers, read_json
-from services.ingest.channels import Channel, ChannelRegistry
-from services.ingest.health import Readiness
-from services.ingest.intake import Intake, Result
-from services.ingest.kafka_gate import KafkaGate
-from services.ingest.problems import Refusal, unavailable
+from services.ingest.adapters import metrics
+from services.ingest.adapters.kafka import KafkaGate
+from services.ingest.adapters.valkey import Admission
+from services.ingest.api import openapi
+from services.ingest.api.body import Headers, read_json
+from services.ingest.core.channels import Channel, ChannelRegistry
+from services.ingest.core.validation import Refusal, unavailable
+from services.ingest.flows.intake import Intake, Result
+from services.ingest.flows.readiness import Readiness
 from services.ingest.settings import IngestSettings
 
 log = get_logger("waspada.ingest")
@@ -189,8 +190,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
             status_code=202,
             name=f"post_{event_type}",
             summary=f"Kirim satu / send one {schema}",
-            responses=openapi_docs.single_responses(),
-            openapi_extra=openapi_docs.request_body(schema, openapi_docs.EXAMPLES_BY_NAME[schema]),
+            responses=openapi.single_responses(),
+            openapi_extra=openapi.request_body(schema, openapi.EXAMPLES_BY_NAME[schema]),
         )(endpoint)
 
     for path, (event_type, schema) in SINGLE_ROUTES.items():
@@ -207,8 +208,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
         BATCH_ROUTE,
         status_code=202,
         summary="Kirim hingga 1000 peristiwa / send up to 1000 events",
-        responses=openapi_docs.batch_responses(),
-        openapi_extra=openapi_docs.request_body("BatchRequest", openapi_docs.batch_example()),
+        responses=openapi.batch_responses(),
+        openapi_extra=openapi.request_body("BatchRequest", openapi.batch_example()),
     )
     async def post_batch(request: Request) -> Response:
         return to_response(await fast_batch(request.scope, request.receive))
@@ -222,7 +223,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     @app.get(
         "/readyz",
         summary="Readiness: Kafka and Redis answer in time",
-        responses={503: {"description": "Tidak siap / not ready", "model": openapi_docs.Problem}},
+        responses={503: {"description": "Tidak siap / not ready", "model": openapi.Problem}},
     )
     async def readyz() -> Response:
         problems = state["readiness"].problems() if "readiness" in state else ["starting"]
@@ -277,16 +278,16 @@ def from_environment() -> ASGIApp:
 def install_openapi(app: FastAPI) -> None:
     """FastAPI's document plus the request schemas and the bearer scheme the routes declare."""
 
-    def openapi() -> dict[str, Any]:
+    def document() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             components = doc.setdefault("components", {})
-            components.setdefault("schemas", {}).update(openapi_docs.component_schemas())
+            components.setdefault("schemas", {}).update(openapi.component_schemas())
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             app.openapi_schema = doc
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = document  # type: ignore[method-assign]
 
 
 DESCRIPTION = """

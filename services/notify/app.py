@@ -30,13 +30,16 @@ from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
 from services.common.kafka import ensure_topics, make_producer
 from services.common.logs import get_logger
-from services.notify import console, consumer, metrics, retryqueue
-from services.notify.aio import sleep_unless
-from services.notify.delivery import Deliverer
-from services.notify.directory import Directory, EmailChannel, Office
-from services.notify.officer import Conflict, Officers
-from services.notify.redelivery import Status
-from services.notify.router import Router
+from services.notify.adapters import metrics
+from services.notify.adapters.valkey import retry_queue
+from services.notify.api import console
+from services.notify.core.aio import sleep_unless
+from services.notify.core.directory import Directory, EmailChannel, Office
+from services.notify.flows import consumer
+from services.notify.flows.delivery import Deliverer
+from services.notify.flows.officers import Conflict, Officers
+from services.notify.flows.redelivery import Status
+from services.notify.flows.router import Router
 from services.notify.settings import NotifySettings
 
 log = get_logger("waspada.notify")
@@ -121,7 +124,7 @@ async def _gauge_loop(redis: Redis) -> None:
     while True:
         try:
             await metrics.refresh_unacknowledged(redis)
-            metrics.RETRY_QUEUE.set(await retryqueue.size(redis))
+            metrics.RETRY_QUEUE.set(await retry_queue.size(redis))
             failing = False
         except RedisError as error:
             if not failing:

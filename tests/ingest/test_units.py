@@ -12,9 +12,9 @@ from schemas.events import ADAPTERS, DepartureAnomaly, RecruiterSighting
 from services.common.deidentify import deidentify
 from services.common.envelope import envelope
 from services.common.pseudonym import is_pseudonym, pseudonym
-from services.ingest.body import MAX_BODY, gunzip_capped
-from services.ingest.channels import Channel
-from services.ingest.problems import Refusal, echoable, field_errors
+from services.ingest.api.body import MAX_BODY, gunzip_capped
+from services.ingest.core.channels import Channel
+from services.ingest.core.validation import Refusal, echoable, field_errors
 
 KEY = b"unit-test-key-0123456789"
 
@@ -120,7 +120,7 @@ def test_envelope_is_keyed_by_village_and_carries_no_clear_identifier() -> None:
 def test_autopipeline_packs_commands_as_redis_py_does() -> None:
     from redis.asyncio.connection import Connection
 
-    from services.ingest.autopipeline import pack
+    from services.ingest.adapters.valkey_pipeline import pack
 
     commands = [
         ("EVALSHA", "0" * 40, 2, "waspada:ingest:rate:x", "waspada:ingest:event:é", 0, 1, 60, "i:ab:1", 60),
@@ -155,7 +155,7 @@ class _Recording:
 def test_corked_transport_writes_one_turns_writes_as_one_and_flushes_before_close() -> None:
     import asyncio
 
-    from services.ingest.http import CorkedTransport, TurnFlusher
+    from services.ingest.adapters.http_server import CorkedTransport, TurnFlusher
 
     async def scenario() -> _Recording:
         raw = _Recording()

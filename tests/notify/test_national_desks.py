@@ -21,9 +21,10 @@ from devstack.demo_tokens import office_token
 from schemas.escalation import Escalation
 from services.common.config_files import read_config
 from services.common.settings import CONFIG_DIR
-from services.notify import metrics, payload
-from services.notify.chain import Chain, _load, resolve
-from services.notify.directory import Directory
+from services.notify.adapters import metrics
+from services.notify.core import payload
+from services.notify.core.chain import Chain, _load, resolve
+from services.notify.core.directory import Directory
 from tests.notify.conftest import NotifyRig, escalation
 from tests.support import http, wait_for
 

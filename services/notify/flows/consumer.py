@@ -30,10 +30,10 @@ from schemas.deadletter import DeadLetter, RecordSource
 from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
-from services.notify import metrics
-from services.notify.aio import settle_all, sleep_unless
-from services.notify.delivery import OUTAGES
-from services.notify.router import Router
+from services.notify.adapters import metrics
+from services.notify.core.aio import settle_all, sleep_unless
+from services.notify.flows.delivery import OUTAGES
+from services.notify.flows.router import Router
 
 log = get_logger("waspada.notify.consumer")
 GROUP = "waspada-notify"

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from services.common import valkey_keys
-from services.notify.store import now_iso
+from services.notify.adapters.valkey.store import now_iso
 
 Action = Literal["list", "read", "acknowledge", "resolve", "redeliver", "sign_in", "sign_out"]
 KEEP = 10_000

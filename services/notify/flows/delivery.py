@@ -12,11 +12,11 @@
   unexpected error building or sending the delivery (a bug, or data the channel cannot carry).
   The first ``delivery_quick_attempts`` are made at once, in process (a timeout, or a wait over
   5 s, ends them early); a delivery still failing then is parked in the durable retry queue
-  (:mod:`services.notify.retryqueue`) and the consumer moves on (its batch commits: the queue holds
+  (:mod:`services.notify.adapters.valkey.retry_queue`) and the consumer moves on (its batch commits: the queue holds
   the delivery). A worker loop re-attempts parked deliveries when due, one attempt more than the
   schedule has waits, then the delivery goes to the dead-letter topic and
   ``waspada_deadletter_total{stage="notify",reason}``, and its body is kept for a redelivery
-  (:mod:`services.notify.deadletters`).
+  (:mod:`services.notify.adapters.valkey.dead_letters`).
 - One delivery id is never attempted by two tasks of a process at once (a replayed batch and the
   retry worker take turns), nor by two replicas (the queue's lease).
 - An attempt and the log entry after it are one unit that a cancellation does not cut: shutdown
@@ -54,10 +54,12 @@ from schemas.deadletter import DeadLetter, DeliverySource
 from schemas.escalation import Escalation
 from services.common import valkey_keys
 from services.common.logs import get_logger
-from services.notify import deadletters, metrics, payload, retryqueue, signing, store
-from services.notify.aio import sleep_unless
-from services.notify.directory import Channel, Directory, EmailChannel, Office, WebhookChannel
-from services.notify.payload import Notice
+from services.notify.adapters import metrics
+from services.notify.adapters.valkey import dead_letters, retry_queue, store
+from services.notify.core import payload, signing
+from services.notify.core.aio import sleep_unless
+from services.notify.core.directory import Channel, Directory, EmailChannel, Office, WebhookChannel
+from services.notify.core.payload import Notice
 from services.notify.settings import NotifySettings
 
 log = get_logger("waspada.notify.delivery")
@@ -320,7 +322,7 @@ class Deliverer:
                     return Outcome.RETRYING
 
     async def _park(self, delivery: Delivery, attempts: int, error: Retryable, due: float) -> None:
-        await retryqueue.park(self.redis, delivery.id, delivery.to_json(attempts, error.reason), due)
+        await retry_queue.park(self.redis, delivery.id, delivery.to_json(attempts, error.reason), due)
         metrics.NOTIFICATIONS.labels(delivery.channel.type, "retrying").inc()
         await self._record(delivery, Outcome.RETRYING, attempts, error.reason)
         log.info(
@@ -341,7 +343,7 @@ class Deliverer:
             # a lease shorter than an attempt could let another replica attempt the same delivery
             lease = max(self.settings.retry_lease_s, 2 * self.settings.webhook_timeout_s)
             try:
-                claimed = await retryqueue.claim(self.redis, time.time(), lease, room)
+                claimed = await retry_queue.claim(self.redis, time.time(), lease, room)
                 failing = False
             except RedisError as error:
                 if not failing:
@@ -372,15 +374,15 @@ class Deliverer:
             delivery = delivery_from_json(self.directory, data)
         except (ValueError, KeyError, TypeError, ValidationError):
             log.error("notify.retry_unreadable", delivery_id=delivery_id)
-            await retryqueue.done(self.redis, delivery_id)
+            await retry_queue.done(self.redis, delivery_id)
             return
         if delivery is None or delivery.id != delivery_id:
             log.warning("notify.retry_office_gone", delivery_id=delivery_id, office=data.get("office_id"))
-            await retryqueue.done(self.redis, delivery_id)
+            await retry_queue.done(self.redis, delivery_id)
             return
         async with self._exclusive(delivery_id):
             if delivery_id in self._delivered or await self.redis.exists(valkey_keys.delivered(delivery_id)):
-                await retryqueue.done(self.redis, delivery_id)
+                await retry_queue.done(self.redis, delivery_id)
                 return
             attempts = int(data["attempts"]) + 1
             try:
@@ -393,7 +395,7 @@ class Deliverer:
                 else:
                     await self._park(delivery, attempts, error, time.time() + self.backoff(attempts, error))
                     return
-            await retryqueue.done(self.redis, delivery_id)
+            await retry_queue.done(self.redis, delivery_id)
 
     # -- shutdown ---------------------------------------------------------------------------------
     async def drain(self, timeout: float) -> int:
@@ -507,7 +509,7 @@ class Deliverer:
     async def _dead_letter(self, delivery: Delivery, attempts: int, error: Retryable | Permanent) -> None:
         """The record on the dead-letter topic, the body kept for a redelivery, the console's row."""
         reason = error.deadletter_reason if isinstance(error, Permanent) else "delivery_failed"
-        await deadletters.keep(self.redis, delivery.id, delivery.to_json(attempts, error.reason))
+        await dead_letters.keep(self.redis, delivery.id, delivery.to_json(attempts, error.reason))
         metrics.DEADLETTERS.labels("notify", reason).inc()
         metrics.NOTIFICATIONS.labels(delivery.channel.type, "dead_lettered").inc()
         body = DeadLetter(

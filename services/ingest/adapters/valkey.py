@@ -27,7 +27,7 @@ from enum import Enum
 from redis.asyncio import Redis
 
 from services.common import valkey_keys
-from services.ingest.autopipeline import AutoPipeline, Script
+from services.ingest.adapters.valkey_pipeline import AutoPipeline, Script
 
 PUBLISHED_TTL_S = 90 * 24 * 3600
 """Kept 90 days, far past any client's retry horizon (Relay keeps 1 h, Segment ~24 h; both too short)."""

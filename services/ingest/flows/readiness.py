@@ -11,8 +11,8 @@ import contextlib
 from redis.asyncio import Redis
 
 from services.common.logs import get_logger
-from services.ingest import metrics
-from services.ingest.kafka_gate import KafkaGate
+from services.ingest.adapters import metrics
+from services.ingest.adapters.kafka import KafkaGate
 
 log = get_logger("waspada.ingest")
 

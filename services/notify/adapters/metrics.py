@@ -7,8 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from redis.asyncio import Redis
 
 from schemas.escalation import Severity
-from services.notify import store
-from services.notify.directory import Agency
+from services.notify.adapters.valkey import store
+from services.notify.core.directory import Agency
 
 NOTIFICATIONS = Counter(
     "waspada_notifications_total", "Notification deliveries, by channel type and outcome", ["channel", "outcome"]

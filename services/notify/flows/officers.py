@@ -17,9 +17,10 @@ from redis.asyncio import Redis
 
 from schemas.outcomes import Resolution
 from services.common import valkey_keys
-from services.notify import audit, redelivery, store, timers
-from services.notify.directory import Directory, Office
-from services.notify.redelivery import Redelivery
+from services.notify.adapters.valkey import audit, store, timers
+from services.notify.core.directory import Directory, Office
+from services.notify.flows import redelivery
+from services.notify.flows.redelivery import Redelivery
 
 Via = Literal["api", "console"]
 Publish = Callable[[Resolution], Awaitable[None]]

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from schemas.escalation import Escalation
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 Kind = Literal["jurisdiction", "critical", "uncertain_copy", "unacknowledged", "fallback"]
 """``fallback``: the office is its agency's national desk, standing in for an office the directory lacks."""
 EVENT_TYPE_ID = {"tip": "laporan warga", "departure_anomaly": "anomali keberangkatan", "recruiter_sighting": "perekrut"}

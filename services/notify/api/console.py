@@ -28,11 +28,12 @@ from redis.asyncio import Redis
 
 from schemas.escalation import Severity
 from services.common import valkey_keys
-from services.notify.directory import Directory, Office
-from services.notify.i18n import LANGS, Translate, translator
-from services.notify.officer import Conflict, Officers
+from services.notify.core.directory import Directory, Office
+from services.notify.core.i18n import LANGS, Translate, translator
+from services.notify.flows.officers import Conflict, Officers
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent
+"""services/notify: its templates/ and static/ sit beside the layers that use them."""
 SESSION_COOKIE = "waspada_session"
 LOGIN_CSRF_COOKIE = "waspada_login_csrf"
 LANG_COOKIE = "waspada_lang"

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from services.notify import deadletters, retryqueue
-from services.notify.delivery import Delivery, Outcome, delivered, delivery_from_json, record
-from services.notify.directory import Directory
+from services.notify.adapters.valkey import dead_letters, retry_queue
+from services.notify.core.directory import Directory
+from services.notify.flows.delivery import Delivery, Outcome, delivered, delivery_from_json, record
 
 REQUESTED = "redelivery_requested"
 """The ``error`` of the console's row while a redelivery waits for its first attempt."""
@@ -51,7 +51,7 @@ class Redelivery:
 
 async def find(redis: Redis, directory: Directory, delivery_id: str) -> Delivery | None:
     """The dead-lettered delivery of this id; None when none was kept or its office left the directory."""
-    data = await deadletters.kept(redis, delivery_id)
+    data = await dead_letters.kept(redis, delivery_id)
     if data is None:
         return None
     try:
@@ -65,6 +65,6 @@ async def queue(redis: Redis, delivery: Delivery) -> Status:
     """Into the retry queue, due now, unless delivered or queued already."""
     if await delivered(redis, delivery.id):
         return Status.DELIVERED
-    if await retryqueue.park_new(redis, delivery.id, delivery.to_json(0, REQUESTED), time.time()):
+    if await retry_queue.park_new(redis, delivery.id, delivery.to_json(0, REQUESTED), time.time()):
         await record(redis, delivery, Outcome.RETRYING, 0, REQUESTED)
     return Status.RETRYING

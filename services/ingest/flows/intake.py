@@ -21,11 +21,11 @@ from redis.exceptions import RedisError
 from schemas.events import ADAPTERS, InputEvent
 from services.common.envelope import envelope, headers_for
 from services.common.logs import get_logger
-from services.ingest import metrics
-from services.ingest.admission import Admission, Claim, RateLimited
-from services.ingest.channels import Channel
-from services.ingest.kafka_gate import KafkaGate
-from services.ingest.problems import Refusal, error, field_errors, unavailable
+from services.ingest.adapters import metrics
+from services.ingest.adapters.kafka import KafkaGate
+from services.ingest.adapters.valkey import Admission, Claim, RateLimited
+from services.ingest.core.channels import Channel
+from services.ingest.core.validation import Refusal, error, field_errors, unavailable
 
 log = get_logger("waspada.ingest")
 

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from schemas.escalation import Escalation
 from services.common import valkey_keys
-from services.notify.directory import Directory
+from services.notify.core.directory import Directory
 
 
 @dataclass(frozen=True)
