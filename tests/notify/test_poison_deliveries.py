@@ -27,9 +27,10 @@ from services.common.config_files import load_config_or_exit
 from services.notify.adapters.valkey import dead_letters as kept_deliveries
 from services.notify.adapters.valkey import store
 from services.notify.core import payload
+from services.notify.core.delivery import webhook_id
 from services.notify.core.directory import Directory
 from services.notify.flows.consumer import handle_batch
-from services.notify.flows.delivery import Deliverer, webhook_id
+from services.notify.flows.delivery import Deliverer
 from services.notify.flows.router import Router
 from services.notify.settings import NotifySettings
 from tests.notify.conftest import Mailbox, Receiver, escalation

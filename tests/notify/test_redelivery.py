@@ -23,7 +23,7 @@ from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.topics import Topics
 from services.notify.adapters.valkey import retry_queue
-from services.notify.flows.delivery import webhook_id
+from services.notify.core.delivery import webhook_id
 from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
 from tests.support import http, wait_for
 

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from schemas.escalation import Escalation
 from services.common.settings import CONFIG_DIR
 from services.notify.core import payload
-from services.notify.flows.delivery import backoff_s, retry_after_seconds, webhook_id
+from services.notify.core.delivery import webhook_id
+from services.notify.core.retry import backoff_s, retry_after_seconds
 from services.notify.settings import NotifySettings
 from tests.notify.conftest import escalation
 

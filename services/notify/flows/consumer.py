@@ -31,8 +31,8 @@ from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify.adapters import metrics
+from services.notify.adapters.outages import OUTAGES
 from services.notify.core.aio import settle_all, sleep_unless
-from services.notify.flows.delivery import OUTAGES
 from services.notify.flows.router import Router
 
 log = get_logger("waspada.notify.consumer")

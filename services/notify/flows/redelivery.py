@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from services.notify.adapters.valkey import dead_letters, retry_queue
+from services.notify.adapters.valkey.notification_log import delivered, record
+from services.notify.core.delivery import Delivery, Outcome, delivery_from_json
 from services.notify.core.directory import Directory
-from services.notify.flows.delivery import Delivery, Outcome, delivered, delivery_from_json, record
 
 REQUESTED = "redelivery_requested"
 """The ``error`` of the console's row while a redelivery waits for its first attempt."""

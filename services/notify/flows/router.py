@@ -9,13 +9,15 @@ from redis.exceptions import RedisError
 from schemas.escalation import Escalation, Severity
 from services.common.logs import get_logger
 from services.notify.adapters import metrics
+from services.notify.adapters.outages import OUTAGES
 from services.notify.adapters.valkey import store, timers
 from services.notify.core.aio import settle_all, sleep_unless
 from services.notify.core.chain import Chain, chain_for
 from services.notify.core.chain import stored as stored_chain
+from services.notify.core.delivery import Delivery, Outcome
 from services.notify.core.directory import Directory
 from services.notify.core.payload import Kind, Notice
-from services.notify.flows.delivery import OUTAGES, Deliverer, Delivery, Outcome
+from services.notify.flows.delivery import Deliverer
 from services.notify.settings import NotifySettings
 
 log = get_logger("waspada.notify")

@@ -2,7 +2,7 @@
 
 The record on the dead-letter topic says what failed; sending the delivery again needs what to
 send, to whom, under which ``webhook-id``, which is the retry queue's body
-(:meth:`services.notify.flows.delivery.Delivery.to_json`: the escalation, the office by id, the channel
+(:meth:`services.notify.core.delivery.Delivery.to_json`: the escalation, the office by id, the channel
 index and the notice; no secret). It is kept under the delivery id, so an officer's redelivery
 (:mod:`services.notify.flows.redelivery`) finds it from the id the console and the officer API show, and
 it stays after a redelivery, so the same request again learns "already delivered" instead of 404.
