@@ -1,4 +1,4 @@
-"""The escalation chain of an incident, fixed when the incident opens.
+"""The escalation chain of an incident, fixed when the incident opens (stored: ``adapters/valkey/chains.py``).
 
 Who gets an incident (the Polres and Kanim of the village, the copies of an uncertain
 jurisdiction, their parents) is resolved from the directory on first sight and stored; later
@@ -14,10 +14,6 @@ A chain stored before the desks existed reads back with neither.
 import json
 from dataclasses import asdict, dataclass
 
-from redis.asyncio import Redis
-
-from schemas.escalation import Escalation
-from services.common import valkey_keys
 from services.notify.core.directory import Directory
 
 
@@ -54,21 +50,13 @@ def resolve(directory: Directory, desa_code: str) -> Chain:
     )
 
 
-async def chain_for(redis: Redis, directory: Directory, escalation: Escalation) -> Chain:
-    """The incident's stored chain; stored now from the directory if this is its first sight (one round trip)."""
-    fresh = resolve(directory, escalation.desa_code)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(valkey_keys.chain(escalation.incident_id), json.dumps(asdict(fresh)), nx=True)
-        pipe.get(valkey_keys.chain(escalation.incident_id))
-        _, raw = await pipe.execute()
-    return _load(raw) or fresh
+def to_json(chain: Chain) -> str:
+    """What is stored under the incident's chain key."""
+    return json.dumps(asdict(chain))
 
 
-async def stored(redis: Redis, incident_id: str) -> Chain | None:
-    return _load(await redis.get(valkey_keys.chain(incident_id)))
-
-
-def _load(raw: bytes | str | None) -> Chain | None:
+def from_json(raw: bytes | str | None) -> Chain | None:
+    """A stored chain; one stored before the desks existed reads back with neither desks nor unrouted."""
     if raw is None:
         return None
     data = json.loads(raw)

@@ -6,17 +6,18 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from schemas.escalation import Escalation, Severity
+from schemas.escalation import Escalation
 from services.common.logs import get_logger
 from services.notify.adapters import metrics
 from services.notify.adapters.outages import OUTAGES
 from services.notify.adapters.valkey import store, timers
+from services.notify.adapters.valkey.chains import chain_for
+from services.notify.adapters.valkey.chains import stored as stored_chain
+from services.notify.core import routing
 from services.notify.core.aio import settle_all, sleep_unless
-from services.notify.core.chain import Chain, chain_for
-from services.notify.core.chain import stored as stored_chain
 from services.notify.core.delivery import Delivery, Outcome
 from services.notify.core.directory import Directory
-from services.notify.core.payload import Kind, Notice
+from services.notify.core.payload import Notice
 from services.notify.flows.delivery import Deliverer
 from services.notify.settings import NotifySettings
 
@@ -24,7 +25,7 @@ log = get_logger("waspada.notify")
 
 
 class Router:
-    """Decides who gets what, when; the Deliverer does the sending."""
+    """Carries out the routing decisions (``core/routing.py``): stores, starts timers, has the Deliverer send."""
 
     def __init__(self, directory: Directory, redis: Redis, deliverer: Deliverer, settings: NotifySettings) -> None:
         self.directory = directory
@@ -34,31 +35,6 @@ class Router:
 
     def ack_within(self, escalation: Escalation) -> int:
         return escalation.ack_within_s or self.settings.default_ack_within_s
-
-    def deliveries(self, escalation: Escalation, office_ids: tuple[str, ...], notice: Notice) -> list[Delivery]:
-        """One delivery per channel of every office taking this severity; offices no longer listed are skipped."""
-        found: list[Delivery] = []
-        for office_id in office_ids:
-            office = self.directory.get(office_id)
-            if office is None:
-                log.warning("notify.office_gone", office=office_id, escalation_id=escalation.escalation_id)
-                continue
-            if escalation.severity.rank < office.min_severity.rank:
-                continue
-            found += [Delivery(escalation, office, ch, i, notice) for i, ch in enumerate(office.channels)]
-        return found
-
-    def initial(self, escalation: Escalation, chain: Chain) -> list[Delivery]:
-        """At once: the offices of the village (or the national desks standing in), the uncertain copies, and
-        the parents when CRITICAL."""
-        plan: list[tuple[tuple[str, ...], Kind]] = [
-            (chain.primary, "jurisdiction"),
-            (chain.desks, "fallback"),
-            (chain.copies, "uncertain_copy"),
-        ]
-        if escalation.severity is Severity.CRITICAL:
-            plan.append((chain.parents, "critical"))
-        return [d for ids, kind in plan for d in self.deliveries(escalation, ids, Notice(kind, 0, chain.uncertain))]
 
     async def send(self, deliveries: list[Delivery], *, first_sight: bool = False) -> list[Outcome]:
         """Every delivery concurrently; returns once each is delivered, parked for a retry or dead-lettered.
@@ -82,8 +58,8 @@ class Router:
         metrics.count_unrouted(chain.unrouted, first_sight=saved.new)
         is_open = saved.status == "open"
         newest = escalation.revision >= saved.latest_revision
-        unacknowledged = is_open and newest and escalation.severity.rank >= Severity.MEDIUM.rank
-        timed = is_open and escalation.severity.rank >= Severity.HIGH.rank
+        unacknowledged = routing.counts_as_unacknowledged(escalation, is_open=is_open, newest=newest)
+        timed = routing.starts_timer(escalation, is_open=is_open)
         if unacknowledged or timed:
             async with self.redis.pipeline(transaction=False) as pipe:
                 if unacknowledged:
@@ -91,7 +67,7 @@ class Router:
                 if timed:
                     timers.schedule(pipe, escalation.escalation_id, 1, time.time() + self.ack_within(escalation))
                 await pipe.execute()
-        outcomes = await self.send(self.initial(escalation, chain), first_sight=saved.new)
+        outcomes = await self.send(routing.initial(self.directory, escalation, chain), first_sight=saved.new)
         log.info(
             "notify.escalation_handled",
             escalation_id=escalation.escalation_id,
@@ -113,7 +89,7 @@ class Router:
         chain = await stored_chain(self.redis, escalation.incident_id)
         parents = chain.parents if chain else ()
         notice = Notice("unacknowledged", step, chain.uncertain if chain else False)
-        outcomes = await self.send(self.deliveries(escalation, parents, notice))
+        outcomes = await self.send(routing.deliveries(self.directory, escalation, parents, notice))
         log.info("notify.unacknowledged", escalation_id=escalation_id, step=step, outcomes=[o.value for o in outcomes])
         next_due = time.time() + self.ack_within(escalation) if step < self.settings.escalation_repeats else None
         await timers.advance(self.redis, escalation_id, step, next_due)
