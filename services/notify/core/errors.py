@@ -46,6 +46,13 @@ class Conflict(NotifyError):
     detail = "conflict"
 
 
+class SignInRequired(NotifyError):
+    """The console has no valid session for the request: its page redirects to the sign-in form."""
+
+    status = 401
+    detail = "sign in required"
+
+
 class DeliveryFailure(NotifyError):
     """One attempt of a delivery failed; ``reason`` is what the log, the console row and the dead letter say."""
 

@@ -1,45 +1,33 @@
-"""The escalation consumer: one consumer group across notify replicas, offsets committed after handling.
+"""Handling one fetched batch of escalations: every record settled before the consumer commits.
 
-Records are fetched in batches; the incidents of a batch are handled concurrently (the revisions
-of one incident in order), and the batch's offsets are committed only once every delivery it
-called for is settled (delivered or dead-lettered). A crash before that replays the batch, and
-the notification log turns the replay into no-ops for what was already delivered. A delivery
-still failing after its quick attempts is parked in the durable retry queue, which counts as
-settled, so one receiver that is down never holds the batch back.
+The incidents of a batch are handled concurrently (the revisions of one incident in order), and
+the handler returns only once every delivery it called for is settled (delivered, parked in the
+durable retry queue, or dead-lettered); the loop that fetches and commits is ``adapters/kafka.py``.
+A crash before the commit replays the batch, and the notification log turns the replay into
+no-ops for what was already delivered.
 
-The loop never dies of a dependency: a batch that fails (Valkey or Kafka away) is replayed from
-its first offsets (the committed ones) after a backoff (0.25 s doubling up to 5 s). A record that
-fails in a way no replay mends goes to the dead-letter topic with its reason instead, and the batch
-commits past it: an invalid escalation (``invalid_escalation``, with the fields at fault), or one
-whose handling raised anything but an outage (``processing_error``, with the error's type). A
-replayed batch would fail on it again, forever, and nothing behind it on its partition would be
-delivered. On shutdown it stops fetching,
-finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
-the group.
+A record that fails in a way no replay mends goes to the dead-letter topic with its reason
+instead, and the batch commits past it: an invalid escalation (``invalid_escalation``, with the
+fields at fault), or one whose handling raised anything but an outage (``processing_error``, with
+the error's type). A replayed batch would fail on it again, forever, and nothing behind it on its
+partition would be delivered. An outage is raised, and the loop replays the batch.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 
 from schemas.deadletter import DeadLetter, RecordSource
 from schemas.escalation import Escalation
-from schemas.topics import Topics
 from services.common.logs import get_logger
 from services.notify.adapters import metrics
 from services.notify.adapters.outages import OUTAGES
-from services.notify.core.aio import settle_all, sleep_unless
+from services.notify.core.aio import settle_all
 from services.notify.flows.router import Router
 
 log = get_logger("waspada.notify.consumer")
-GROUP = "waspada-notify"
-FETCH_MAX_WAIT_MS = 20
-"""How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
-BACKOFF_S = (0.25, 5.0)
 SendDeadLetter = Callable[[bytes, bytes], Awaitable[None]]
 
 
@@ -91,51 +79,3 @@ async def handle_batch(messages: list[ConsumerRecord], router: Router, deadlette
             await _handle(message, escalation, router, deadletter)
 
     await settle_all((in_order(group) for group in by_incident.values()), outages_first=OUTAGES)
-
-
-async def run(
-    bootstrap: str,
-    router: Router,
-    deadletter: Callable[[bytes, bytes], Awaitable[None]],
-    stopping: asyncio.Event,
-) -> None:
-    """Consume escalations until ``stopping`` is set; then commit what was handled and leave the group."""
-    consumer = AIOKafkaConsumer(
-        Topics.ESCALATIONS,
-        bootstrap_servers=bootstrap,
-        group_id=GROUP,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=1000,
-        max_poll_interval_ms=900_000,
-    )
-    await consumer.start()
-    backoff = BACKOFF_S[0]
-    try:
-        while not stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=100)
-            messages = [m for part in batches.values() for m in part]
-            if not messages:
-                continue
-            try:
-                await handle_batch(messages, router, deadletter)
-            except Exception as error:  # Valkey or Kafka away: replay the batch
-                if isinstance(error, RedisError):
-                    log.warning("notify.batch_failed", error=type(error).__name__, retry_in_s=backoff)
-                else:
-                    log.exception("notify.batch_failed", retry_in_s=backoff)
-                await sleep_unless(stopping, backoff)
-                backoff = min(BACKOFF_S[1], backoff * 2)
-                assigned = consumer.assignment()
-                for partition, part in batches.items():
-                    # back to where this batch began (seek_to_committed would not move a partition the
-                    # group never committed on: its failed batch would be skipped, i.e. lost)
-                    if partition in assigned:
-                        consumer.seek(partition, min(m.offset for m in part))
-                continue
-            await consumer.commit()
-            backoff = BACKOFF_S[0]
-    finally:
-        await consumer.stop()

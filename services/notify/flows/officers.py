@@ -19,16 +19,13 @@ from schemas.outcomes import Resolution
 from services.common import valkey_keys
 from services.notify.adapters.valkey import audit, store, timers
 from services.notify.core.directory import Directory, Office
+from services.notify.core.errors import Conflict
 from services.notify.flows import redelivery
 from services.notify.flows.redelivery import Redelivery
 
 Via = Literal["api", "console"]
 Publish = Callable[[Resolution], Awaitable[None]]
 """Puts a resolution on ``waspada.outcomes.v1`` and returns once the broker acknowledged it."""
-
-
-class Conflict(Exception):
-    """The action does not apply to the escalation's status (acknowledging a resolved one)."""
 
 
 class Officers:
