@@ -14,7 +14,8 @@ from services.common.envelope import envelope
 from services.common.pseudonym import is_pseudonym, pseudonym
 from services.ingest.api.body import MAX_BODY, gunzip_capped
 from services.ingest.core.channels import Channel
-from services.ingest.core.validation import Refusal, echoable, field_errors
+from services.ingest.core.errors import Refusal
+from services.ingest.core.validation import echoable, field_errors
 
 KEY = b"unit-test-key-0123456789"
 

@@ -24,15 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from services.common import valkey_keys
 from services.ingest.adapters.valkey_pipeline import AutoPipeline, Script
+from services.ingest.core.errors import RateLimited
 
 PUBLISHED_TTL_S = 90 * 24 * 3600
 """Kept 90 days, far past any client's retry horizon (Relay keeps 1 h, Segment ~24 h; both too short)."""
 WINDOW_S = 60
 POLL_S = 0.05
+REDIS_CONNECTIONS = 32
 
 _ADMIT = """
 local limit, n = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -71,14 +73,6 @@ class Claim(Enum):
     CLAIMED = "claimed"  # this request owns it and must publish, then record or release it
     PUBLISHED = "published"  # Kafka acknowledged it before: answer duplicate
     IN_FLIGHT = "in_flight"  # another request owns it right now
-
-
-class RateLimited(Exception):
-    """The channel is past its rate; ``retry_after`` seconds until its window ends."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = max(1, retry_after)
 
 
 @dataclass
@@ -171,3 +165,16 @@ class Admission:
         """Drop this request's claims (publish failed): the client may retry these ids."""
         if event_ids:
             await self._release(keys=[valkey_keys.ingest_event(i) for i in event_ids], args=[token])
+
+
+def redis_pool(url: str, timeout_s: float) -> BlockingConnectionPool:
+    """A pool that waits for a free connection (up to the publish timeout) instead of raising
+    MaxConnectionsError: requests share connections through ``AutoPipeline``, so a handful is
+    plenty, and a wait that runs out is a ConnectionError, answered 503 like any Redis error."""
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=timeout_s,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=2,
+    )

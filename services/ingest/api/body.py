@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from starlette.types import Receive
 
-from services.ingest.core.validation import Refusal
+from services.ingest.core.errors import Refusal
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 16 * MAX_BODY

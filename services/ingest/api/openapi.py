@@ -7,6 +7,8 @@ and 415 apart), so the request schema is declared here through ``openapi_extra``
 
 from typing import Any, Literal
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from schemas.events import DepartureAnomaly, Event, RecruiterSighting, Tip
@@ -249,3 +251,30 @@ def batch_example() -> dict[str, Any]:
 
 
 EXAMPLES_BY_NAME: dict[str, Any] = {model.__name__: example for model, example in EXAMPLES.items()}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """FastAPI's document plus the request schemas and the bearer scheme the routes declare."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = doc.setdefault("components", {})
+            components.setdefault("schemas", {}).update(component_schemas())
+            components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
+
+DESCRIPTION = """
+Pintu masuk Waspada untuk kanal pelaporan (desa binaan, TPI, kantor paspor, BP3MI).
+Waspada's front door for reporting channels (villages, checkpoints, passport offices, BP3MI).
+
+* `202` hanya setelah Kafka mengakui peristiwa (acks=all) / only after Kafka acknowledged the event (acks=all).
+* `event_id` adalah kunci idempotensi: kirim ulang dengan id yang sama aman /
+  `event_id` is the idempotency key: retrying with the same id is safe (`duplicate`).
+* Data pribadi (pelapor, pelaku perjalanan, perekrut) dipseudonimkan di sini /
+  personal identifiers (reporter, traveller, recruiter) are pseudonymised here, never echoed back.
+"""

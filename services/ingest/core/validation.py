@@ -1,4 +1,4 @@
-"""The answers other than 202, as one small vocabulary, and validation errors safe to send back.
+"""Validation errors safe to send back (the answers themselves: ``core/errors.py``).
 
 A 422 names the field and, where it is safe, the value that failed (an unknown village code is
 named). A value is never echoed for a personal identifier (reporter, traveller, recruiter), for
@@ -33,21 +33,6 @@ ECHOABLE_FIELDS = frozenset(
 )
 """Fields whose rejected value may be sent back: none of them identifies a person."""
 MAX_ECHO = 64
-
-
-class Refusal(Exception):
-    """The request was not taken: answer ``status`` with ``{"detail": detail}``."""
-
-    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status = status
-        self.detail = detail
-        self.headers = headers or {}
-
-
-def unavailable(why: str, retry_after: int) -> Refusal:
-    """503 with Retry-After: the event was not taken, the client should retry later."""
-    return Refusal(503, f"{why}; retry later with the same event_id", {"Retry-After": str(retry_after)})
 
 
 def echoable(loc: tuple[int | str, ...], value: Any) -> bool:

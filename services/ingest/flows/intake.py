@@ -1,21 +1,19 @@
 """Taking events in: validate, check the channel's rights, admit, de-identify, publish, record.
 
-HTTP-free, so the routes stay thin. Order of checks for each event:
+HTTP-free, so the routes stay thin; the decisions themselves are ``core/rules.py``. Order of checks for each event:
 422 (invalid) → 403 (type or region not allowed) → 503 (Kafka known down) → 429 (rate)
 → idempotency claim → Kafka with a deadline → published record → 202.
 """
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from schemas.events import ADAPTERS, InputEvent
@@ -23,56 +21,13 @@ from services.common.envelope import envelope, headers_for
 from services.common.logs import get_logger
 from services.ingest.adapters import metrics
 from services.ingest.adapters.kafka import KafkaGate
-from services.ingest.adapters.valkey import Admission, Claim, RateLimited
+from services.ingest.adapters.valkey import Admission, Claim
 from services.ingest.core.channels import Channel
-from services.ingest.core.validation import Refusal, error, field_errors, unavailable
+from services.ingest.core.errors import RateLimited, Refusal, unavailable
+from services.ingest.core.rules import Result, batch_shape, event_id_of, forbidden
+from services.ingest.core.validation import error, field_errors
 
 log = get_logger("waspada.ingest")
-
-MAX_BATCH = 1000
-
-
-class BatchShape(BaseModel):
-    """The envelope of ``POST /v1/events:batch``; its items are validated one by one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    events: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-_batch_shape = TypeAdapter(BatchShape)
-
-
-@dataclass
-class Result:
-    """The answer for one event."""
-
-    event_id: str | None
-    status: str
-    errors: list[dict[str, Any]] | None = None
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"event_id": self.event_id, "status": self.status}
-        if self.errors is not None:
-            out["errors"] = self.errors
-        return out
-
-
-def _forbidden(channel: Channel, event: InputEvent) -> str | None:
-    if not channel.may_send(event.type):
-        return f"channel {channel.id} may not send {event.type} events"
-    if not channel.covers(event.desa_code):
-        return f"channel {channel.id} may not send events for village {event.desa_code}"
-    return None
-
-
-def _event_id_of(item: Any) -> str | None:
-    """The item's event_id when it is a UUID (anything else is not echoed back)."""
-    raw = item.get("event_id") if isinstance(item, dict) else None
-    try:
-        return str(uuid.UUID(raw)) if isinstance(raw, str) else None
-    except ValueError:
-        return None
 
 
 def _log_rejected(channel: str, event_type: str, errors: list[dict[str, Any]]) -> None:
@@ -110,7 +65,7 @@ class Intake:
             metrics.count(event_type, channel.id, "rejected")
             _log_rejected(channel.id, event_type, errors)
             raise Refusal(422, errors) from None
-        if problem := _forbidden(channel, event):
+        if problem := forbidden(channel, event):
             metrics.count(event_type, channel.id, "forbidden")
             raise Refusal(403, problem)
         event_id = str(event.event_id)
@@ -120,7 +75,7 @@ class Intake:
     async def batch(self, channel: Channel, body: Any) -> list[Result]:
         """Every item of a batch, answered in input order; a Refusal for the whole only on 422, 429, 503."""
         try:
-            items = _batch_shape.validate_python(body).events
+            items = batch_shape.validate_python(body).events
         except ValidationError as exc:
             metrics.count("unknown", channel.id, "rejected")
             raise Refusal(422, field_errors(exc)) from None
@@ -159,14 +114,14 @@ class Intake:
                 errors = field_errors(exc, loc)
             except Refusal as refusal:
                 metrics.count(event_type, channel.id, "forbidden")
-                return Result(_event_id_of(item), "rejected", refusal.detail)
+                return Result(event_id_of(item), "rejected", refusal.detail)
         metrics.count(event_type, channel.id, "rejected")
         _log_rejected(channel.id, event_type if event_type in ADAPTERS else "unknown", errors)
-        return Result(_event_id_of(item), "rejected", errors)
+        return Result(event_id_of(item), "rejected", errors)
 
     @staticmethod
     def _allowed(channel: Channel, loc: tuple[int | str, ...], event: InputEvent) -> InputEvent:
-        if problem := _forbidden(channel, event):
+        if problem := forbidden(channel, event):
             field = "type" if not channel.may_send(event.type) else "desa_code"
             raise Refusal(403, [error("forbidden", (*loc, field), problem)])
         return event
