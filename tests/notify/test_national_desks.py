@@ -25,7 +25,8 @@ from services.notify.adapters import metrics
 from services.notify.core import payload
 from services.notify.core.chain import Chain, from_json, resolve
 from services.notify.core.directory import Directory
-from tests.notify.conftest import NotifyRig, escalation
+from tests.factories import escalation
+from tests.notify.conftest import NotifyRig
 from tests.support import http, wait_for
 
 DESKS = {"polri": "bareskrim-ppa-ppo", "imigrasi": "ditjenim-wasdakim"}

@@ -18,7 +18,8 @@ import pytest
 from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.topics import Topics
-from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.factories import escalation
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, outage_rig
 from tests.support import http, wait_for
 
 pytestmark = pytest.mark.integration

@@ -33,7 +33,8 @@ from services.notify.flows.consumer import handle_batch
 from services.notify.flows.delivery import Deliverer
 from services.notify.flows.router import Router
 from services.notify.settings import NotifySettings
-from tests.notify.conftest import Mailbox, Receiver, escalation
+from tests.factories import escalation
+from tests.notify.conftest import Mailbox, Receiver
 from tests.support import directory_for_sink
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,8 @@ from devstack.demo_tokens import office_token
 from schemas.topics import Topics
 from services.notify.adapters.valkey import retry_queue
 from services.notify.core.delivery import webhook_id
-from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.factories import escalation
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, outage_rig
 from tests.support import http, wait_for
 
 pytestmark = pytest.mark.integration

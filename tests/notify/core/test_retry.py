@@ -1,4 +1,4 @@
-"""Pure logic of notify: Retry-After, the retry schedule, webhook ids, notification content."""
+"""services/notify/core/retry.py: Retry-After, the schedule, its jitter and its bounds."""
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -6,13 +6,9 @@ from email.utils import format_datetime
 import pytest
 from pydantic import ValidationError
 
-from schemas.escalation import Escalation
 from services.common.settings import CONFIG_DIR
-from services.notify.core import payload
-from services.notify.core.delivery import webhook_id
 from services.notify.core.retry import backoff_s, retry_after_seconds
 from services.notify.settings import NotifySettings
-from tests.notify.conftest import escalation
 
 
 def test_retry_after_as_seconds_or_http_date() -> None:
@@ -52,35 +48,3 @@ def test_the_schedule_comes_from_one_comma_separated_variable(monkeypatch: pytes
         monkeypatch.setenv("WASPADA_RETRY_SCHEDULE_S", bad)
         with pytest.raises(ValidationError):
             NotifySettings()
-    # the old backoff's variables are refused at start: tests/common/test_settings.py
-
-
-def test_webhook_id_is_stable_across_releases_and_distinct_per_office_step_and_channel() -> None:
-    # pinned values: a receiver deduplicates by webhook-id, so an id that changed between two releases (another
-    # namespace, another name layout) would make every replayed delivery look new to it
-    assert webhook_id("e1", "polres-serang") == "msg_2e10a191d62d55c5aa7a6506883975a9"
-    assert webhook_id("e1", "polres-serang", 1, 1) == "msg_5485f875499951978ef14f51e8a42740"
-    ids = {
-        webhook_id("e1", "polres-serang"),
-        webhook_id("e1", "kanim-serang"),
-        webhook_id("e1", "polres-serang", 1),
-        webhook_id("e1", "polres-serang", 0, 1),
-        webhook_id("e2", "polres-serang"),
-    }
-    assert len(ids) == 5 and all(i.startswith("msg_") for i in ids)
-
-
-def test_notification_content_carries_only_what_domain_3_3_allows() -> None:
-    esc = Escalation.model_validate(escalation(severity="HIGH", score=70, ack_within_s=1800))
-    body = payload.content(esc, payload.Notice("jurisdiction"), "https://waspada.example")
-    assert "first_received_at" not in body
-    assert body["console_url"] == f"https://waspada.example/console/escalations/{esc.escalation_id}"
-    # the Escalation model itself has no field that could hold a person
-    personal = {"reporter", "traveller", "recruiter", "name", "phone", "nik", "passport", "description"}
-    assert not personal & set(Escalation.model_fields)
-    mail = payload.email(esc, payload.Notice("critical"), "https://waspada.example", to="a@b.invalid",
-                         sender="w@x.invalid", message_id="msg_1")  # fmt: skip
-    text = mail.get_content()
-    assert "KRITIS" in text and "Mohon dikonfirmasi dalam 30 menit" in text
-    assert body["console_url"] in text
-    assert mail["Subject"].startswith("[WASPADA HIGH] Eskalasi inc_")
