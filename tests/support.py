@@ -3,17 +3,26 @@
 import json
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from devstack.demo_tokens import CHANNEL_TOKENS
 from devstack.stack import Stack
 from services.common.settings import CONFIG_DIR
+from tests.factories import tip
 
 T = TypeVar("T")
+__all__ = [
+    "CHECKPOINT_TOKEN",
+    "VILLAGE_TOKEN",
+    "directory_for_sink",
+    "healthz",
+    "http",
+    "start_pipeline",
+    "tip",
+    "wait_for",
+]
 
 
 def directory_for_sink(workdir: Path, sink_url: str, source: Path = CONFIG_DIR / "directory.yaml") -> Path:
@@ -75,21 +84,6 @@ def healthz(stack: Stack, service: str) -> str:
     except OSError as error:
         return f"no answer: {error}"
     return f"{status} {json.dumps(body) if isinstance(body, dict) else body}"
-
-
-def tip(desa_code: str = "36.04.13.2007", **overrides: Any) -> dict[str, Any]:
-    """A valid Tip body; ``overrides`` replace fields."""
-    body: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
-        "desa_code": desa_code,
-        "category": "online_scam_job",
-        "persons_involved": 2,
-        "minors_involved": True,
-        "destination_country": "KH",
-        "description": "Tawaran kerja admin di Kamboja untuk remaja desa",
-    }
-    return {**body, **overrides}
 
 
 VILLAGE_TOKEN = CHANNEL_TOKENS["demo-village"]

@@ -11,7 +11,7 @@ INGEST = "waspada:ingest"
 NOTIFY = "waspada:notify"
 
 
-# ingest: idempotency and admission (services/ingest/admission.py)
+# ingest: idempotency and admission (services/ingest/adapters/valkey.py)
 def ingest_event(event_id: str) -> str:
     """An event id's claim while it is being published, then its record for 90 days (a duplicate's answer)."""
     return f"{INGEST}:event:{event_id}"
@@ -22,7 +22,7 @@ def ingest_rate(channel: str) -> str:
     return f"{INGEST}:rate:{channel}"
 
 
-# notify: the escalations it received (services/notify/store.py)
+# notify: the escalations it received (services/notify/adapters/valkey/store.py)
 def escalation(escalation_id: str) -> str:
     """One escalation revision as received."""
     return f"{NOTIFY}:escalation:{escalation_id}"
@@ -52,7 +52,7 @@ UNACKNOWLEDGED = f"{NOTIFY}:unacked"
 """Incidents nobody acknowledged yet, with their revision and severity (a hash): the gauge of that name."""
 
 
-# notify: deliveries (services/notify/delivery.py, retryqueue.py, deadletters.py, chain.py, timers.py)
+# notify: deliveries (services/notify/adapters/valkey/: notification_log, retry_queue, dead_letters, chains, timers)
 def delivered(delivery_id: str) -> str:
     """The notification log: present once the receiver answered 2xx, so a replay never pages twice."""
     return f"{NOTIFY}:delivered:{delivery_id}"
@@ -81,7 +81,7 @@ TIMERS = f"{NOTIFY}:timers"
 """Acknowledgement timers by due time (a sorted set claimed with a lease): escalation to the parents."""
 
 
-# notify: officers (services/notify/console.py, audit.py, officer.py)
+# notify: officers (services/notify/adapters/valkey/: sessions.py, audit.py; flows/officers.py)
 def session(session_id: str) -> str:
     """A console session, under the SHA-256 of its cookie: a key listing never shows a usable cookie."""
     return f"{NOTIFY}:session:{sha256(session_id.encode()).hexdigest()}"

@@ -15,11 +15,11 @@ import uvicorn
 from services.common.config_files import load_config_or_exit
 from services.common.logs import configure_logging
 from services.common.settings import load_settings
-from services.ingest.channels import ChannelRegistry
-from services.ingest.http import CorkedHttpToolsProtocol
+from services.ingest.adapters.http_server import CorkedHttpToolsProtocol
+from services.ingest.core.channels import ChannelRegistry
 from services.ingest.settings import IngestSettings
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # services.ingest.metrics.MULTIPROC_ENV, without importing prometheus-client
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # adapters.metrics.MULTIPROC_ENV, without importing prometheus-client
 
 
 def _fresh_metrics_dir() -> Path | None:

@@ -9,7 +9,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from devstack.demo_tokens import office_token
 from devstack.stack import Stack
-from tests.support import VILLAGE_TOKEN, http, tip, wait_for
+from tests.factories import tip
+from tests.support import VILLAGE_TOKEN, http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 KRAGILAN = "36.04.11.2003"  # Kab. Serang: Polres Serang and Kanim Serang

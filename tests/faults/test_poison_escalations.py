@@ -21,7 +21,7 @@ from bench.receiver import read_record
 from devstack.processes import free_port
 from devstack.stack import Stack
 from schemas.topics import Topics
-from services.notify.consumer import GROUP
+from services.notify.adapters.kafka import GROUP
 from tests.faults.drill import RETRY_SCHEDULE_S
 from tests.faults.test_poison_messages import publish
 from tests.notify.conftest import Mailbox, escalation

@@ -8,7 +8,8 @@ import pytest
 
 from devstack.stack import Stack
 from schemas.topics import Topics
-from tests.ingest.client import departure, now_minus, post, post_raw, sighting, tip, typed
+from tests.factories import departure, now_minus, sighting, tip, typed
+from tests.ingest.client import post, post_raw
 from tests.ingest.conftest import RATE_LIMIT, TOKENS
 from tests.ingest.topics import read_topics
 from tests.support import http

@@ -19,7 +19,8 @@ import pytest
 
 from devstack.stack import Stack
 from schemas.topics import Topics
-from tests.ingest.client import post, tip
+from tests.factories import tip
+from tests.ingest.client import post
 from tests.ingest.conftest import TOKENS, write_channels
 from tests.ingest.topics import read_topics
 from tests.support import http, wait_for

@@ -14,7 +14,8 @@ import pytest
 
 from devstack.stack import Stack
 from schemas.topics import Topics
-from tests.ingest.client import departure, post, sighting, tip, typed
+from tests.factories import departure, sighting, tip, typed
+from tests.ingest.client import post
 from tests.ingest.conftest import TOKENS
 from tests.ingest.topics import read_topics
 from tests.support import http

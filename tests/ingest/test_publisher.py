@@ -12,7 +12,7 @@ import pytest
 from devstack.stack import DEV_PSEUDONYM_KEY, Stack
 from schemas.topics import Topics
 from services.common.settings import REPO_ROOT
-from tests.ingest.client import departure, sighting, tip, typed
+from tests.factories import departure, sighting, tip, typed
 from tests.ingest.topics import read_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

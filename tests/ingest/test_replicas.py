@@ -8,7 +8,8 @@ import pytest
 
 from devstack.stack import Stack
 from schemas.topics import Topics
-from tests.ingest.client import post, tip
+from tests.factories import tip
+from tests.ingest.client import post
 from tests.ingest.conftest import RATE_LIMIT, TOKENS, ingest_on
 from tests.ingest.topics import read_topics
 

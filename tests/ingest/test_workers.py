@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from devstack.stack import Stack
-from tests.ingest.client import post, tip
+from tests.factories import tip
+from tests.ingest.client import post
 from tests.ingest.conftest import TOKENS, ingest_on
 from tests.support import http, wait_for
 

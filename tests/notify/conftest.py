@@ -9,10 +9,8 @@ import contextlib
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +27,7 @@ from devstack.stack import Broker, Stack
 from schemas.topics import Topics
 from services.common.kafka import make_producer
 from tests.brokers import broker_of
+from tests.factories import escalation as escalation  # re-exported: tests/faults and tests/schemas import it here
 from tests.support import directory_for_sink, http, wait_for
 
 
@@ -164,34 +163,6 @@ class NotifyRig:
         else:
             self.stack.stop("notify")
         self.stack.start_service("notify", self.stack.ports["notify"])
-
-
-def escalation(
-    desa_code: str = "36.04.13.2007", severity: str = "MEDIUM", score: int = 50, **overrides: Any
-) -> dict[str, Any]:
-    """A valid Escalation as triage would publish it, with fresh ids."""
-    now = datetime.now(UTC)
-    body: dict[str, Any] = {
-        "escalation_id": f"esc_{uuid.uuid4().hex}",
-        "incident_id": f"inc_{uuid.uuid4().hex}",
-        "revision": 1,
-        "severity": severity,
-        "score": score,
-        "reasons": [{"rule": "online_scam_job_destination", "weight": 45, "detail": "Tawaran kerja ke Kamboja"}],
-        "categories": ["TPPO"],
-        "desa_code": desa_code,
-        "desa_name": "Lontar",
-        "kecamatan": "Tirtayasa",
-        "kabupaten": "KABUPATEN SERANG",
-        "provinsi": "BANTEN",
-        "event_count": 1,
-        "event_types": {"tip": 1},
-        "first_seen": (now - timedelta(hours=1)).isoformat(),
-        "last_seen": now.isoformat(),
-        "created_at": now.isoformat(),
-        "first_received_at": (now - timedelta(seconds=1)).isoformat(),
-    }
-    return {**body, **overrides}
 
 
 NOTIFY_ENV = {

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.notify.conftest import NotifyRig, Rule, escalation
+from tests.factories import escalation
+from tests.notify.conftest import NotifyRig, Rule
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

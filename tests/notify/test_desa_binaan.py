@@ -6,8 +6,8 @@ import pytest
 
 from services.common.config_files import ConfigFileError, read_config
 from services.common.settings import CONFIG_DIR
-from services.notify.analytics.desa_binaan import WrongOffice, kanim_of, load
-from services.notify.directory import Directory
+from services.notify.core.desa_binaan import WrongOffice, kanim_of, load
+from services.notify.core.directory import Directory
 
 SHIPPED = CONFIG_DIR / "desa_binaan.yaml"
 

@@ -12,7 +12,7 @@ from devstack.demo_tokens import office_token
 from schemas.regions import region_table
 from services.common.config_files import ConfigFileError, read_config
 from services.common.settings import CONFIG_DIR
-from services.notify.directory import Directory
+from services.notify.core.directory import Directory
 
 DIRECTORY = CONFIG_DIR / "directory.yaml"
 REGIONS = ("36", "32.01", "32.71", "62.71", "62.03", "62.11")

@@ -11,7 +11,8 @@ import redis
 
 from devstack.demo_tokens import office_token
 from services.common import valkey_keys
-from tests.notify.conftest import NotifyRig, escalation
+from tests.factories import escalation
+from tests.notify.conftest import NotifyRig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

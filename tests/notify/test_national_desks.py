@@ -21,10 +21,12 @@ from devstack.demo_tokens import office_token
 from schemas.escalation import Escalation
 from services.common.config_files import read_config
 from services.common.settings import CONFIG_DIR
-from services.notify import metrics, payload
-from services.notify.chain import Chain, _load, resolve
-from services.notify.directory import Directory
-from tests.notify.conftest import NotifyRig, escalation
+from services.notify.adapters import metrics
+from services.notify.core import payload
+from services.notify.core.chain import Chain, from_json, resolve
+from services.notify.core.directory import Directory
+from tests.factories import escalation
+from tests.notify.conftest import NotifyRig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
@@ -61,7 +63,7 @@ def test_the_chain_keeps_the_desks_apart_and_names_the_agencies_they_stand_in_fo
 
 def test_a_chain_stored_before_the_desks_reads_back_without_them() -> None:
     old = json.dumps({"primary": ["polres-serang"], "copies": [], "parents": ["polda-banten"], "uncertain": False})
-    assert _load(old) == Chain(primary=("polres-serang",), parents=("polda-banten",))
+    assert from_json(old) == Chain(primary=("polres-serang",), parents=("polda-banten",))
 
 
 def test_the_desks_notice_says_why_in_the_webhook_and_the_email() -> None:

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from devstack.demo_tokens import office_token
-from tests.notify.conftest import NotifyRig, escalation
+from tests.factories import escalation
+from tests.notify.conftest import NotifyRig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

@@ -19,7 +19,8 @@ from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.topics import Topics
 from tests.brokers import broker_of
-from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.factories import escalation
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, outage_rig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

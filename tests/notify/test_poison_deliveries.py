@@ -24,13 +24,17 @@ from devstack.stack import Stack
 from schemas.escalation import Escalation
 from schemas.topics import Topics
 from services.common.config_files import load_config_or_exit
-from services.notify import deadletters, payload, store
-from services.notify.consumer import handle_batch
-from services.notify.delivery import Deliverer, webhook_id
-from services.notify.directory import Directory
-from services.notify.router import Router
+from services.notify.adapters.valkey import dead_letters as kept_deliveries
+from services.notify.adapters.valkey import store
+from services.notify.core import payload
+from services.notify.core.delivery import webhook_id
+from services.notify.core.directory import Directory
+from services.notify.flows.consumer import handle_batch
+from services.notify.flows.delivery import Deliverer
+from services.notify.flows.router import Router
 from services.notify.settings import NotifySettings
-from tests.notify.conftest import Mailbox, Receiver, escalation
+from tests.factories import escalation
+from tests.notify.conftest import Mailbox, Receiver
 from tests.support import directory_for_sink
 
 pytestmark = pytest.mark.integration
@@ -129,7 +133,7 @@ async def test_an_email_builder_that_raises_dead_letters_that_delivery_and_the_n
     assert (rows["email"]["outcome"], rows["email"]["error"]) == ("dead_lettered", "ValueError")
     delivery_id = webhook_id(crafted["escalation_id"], "kanim-serang", 0, KANIM_EMAIL)
     assert rows["email"]["delivery_id"] == delivery_id
-    assert await deadletters.kept(notify.redis, delivery_id), "the body a redelivery needs was not kept"
+    assert await kept_deliveries.kept(notify.redis, delivery_id), "the body a redelivery needs was not kept"
 
 
 async def test_an_escalation_with_control_characters_is_dead_lettered_before_any_delivery(notify: InProcess) -> None:

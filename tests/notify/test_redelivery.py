@@ -22,10 +22,11 @@ from standardwebhooks import Webhook
 from bench import kafka_tools
 from devstack.demo_tokens import office_token
 from schemas.topics import Topics
-from services.notify import retryqueue
-from services.notify.delivery import webhook_id
+from services.notify.adapters.valkey import retry_queue
+from services.notify.core.delivery import webhook_id
 from tests.brokers import broker_of
-from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, escalation, outage_rig
+from tests.factories import escalation
+from tests.notify.conftest import NOTIFY_ENV, OutageRig, Rule, outage_rig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
@@ -168,7 +169,7 @@ def test_console_button_beside_a_dead_lettered_delivery_sends_it_again(
 def parked_attempts(rig: OutageRig, delivery_id: str) -> int:
     """Attempts so far of a delivery parked in the retry queue (0 when it is not parked)."""
     client = redis.Redis.from_url(rig.stack.redis_url or "", decode_responses=True)
-    body = client.hget(retryqueue.BODIES, delivery_id)
+    body = client.hget(retry_queue.BODIES, delivery_id)
     return int(json.loads(str(body))["attempts"]) if body else 0
 
 

@@ -10,7 +10,8 @@ from devstack.demo_tokens import office_token
 from schemas.outcomes import Resolution
 from schemas.topics import Topics
 from tests.brokers import broker_of
-from tests.notify.conftest import NOTIFY_ENV, NotifyRig, OutageRig, escalation, outage_rig
+from tests.factories import escalation
+from tests.notify.conftest import NOTIFY_ENV, NotifyRig, OutageRig, outage_rig
 from tests.support import http, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]

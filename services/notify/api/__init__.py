@@ -1,0 +1,1 @@
+"""Notify's HTTP side: the officer API, the console, the probes, and the one map from errors to answers."""
