@@ -37,6 +37,7 @@ from services.triage import deadletter, metrics
 from services.triage.barrier import Barrier, commit_after_changelog
 from services.triage.consumer import TriageApp
 from services.triage.decide import Decision, decide
+from services.triage.faust_patches import committed_offset
 from services.triage.health import Watchdog
 from services.triage.incidents import Arrival
 from services.triage.lifecycle import close
@@ -309,7 +310,7 @@ def _lag(app: faust.App, progress: dict[Any, int]) -> int:
             continue
         done = progress.get(tp)
         if done is None:  # nothing processed here yet: measure from the committed offset
-            done = getattr(consumer, "_committed_offset", {}).get(tp) or 0
+            done = committed_offset(consumer, tp) or 0
         if high is None:
             continue
         lag = max(0, int(high) - done)

@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 
+from services.triage.faust_patches import Flush, around_producer_flush
 from services.triage.publishing import Revisions
 from services.triage.villages import Villages
 
@@ -40,10 +41,8 @@ def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisi
     writing the changed states now and waiting for the records outstanding, and for the revisions
     in flight, is enough.
     """
-    producer = app.producer
-    flush = producer.flush
 
-    async def flush_then_changelog() -> None:
+    async def flush_then_changelog(flush: Flush) -> None:
         barrier.at("writing states")
         await villages.write_dirty()
         barrier.at("flushing Faust's producer")
@@ -55,4 +54,4 @@ def commit_after_changelog(app: faust.App, villages: Villages, revisions: Revisi
         barrier.at("idle")
         barrier.passed += 1
 
-    setattr(producer, "flush", flush_then_changelog)  # noqa: B010  (mypy: no assignment to a method)
+    around_producer_flush(app, flush_then_changelog)
