@@ -15,8 +15,8 @@ next revision sends it first). No revision number is ever reused for different c
 is skipped.
 
 Offsets: an offset is committed only once the states of the events before it are written and
-acknowledged, and their revisions too (``barrier.py``): Faust's own barrier does not
-guarantee that.
+acknowledged, and their revisions too (``checkpoint.py``, the one place that orders it): Faust's
+own barrier does not guarantee that.
 """
 
 import gc
@@ -35,7 +35,7 @@ from schemas.topics import PARTITIONS, Topics
 from services.common.deidentify import deidentify, has_clear_personal_data
 from services.common.logs import get_logger
 from services.triage import deadletter, metrics
-from services.triage.barrier import Barrier, commit_after_changelog
+from services.triage.checkpoint import Checkpoint
 from services.triage.consumer import TriageApp
 from services.triage.decide import Decision, decide
 from services.triage.faust_patches import committed_offset
@@ -105,8 +105,8 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
     outbox = Outbox(settings.kafka_bootstrap, settings.kafka_idempotent_producer)
     villages = Villages(table, outbox)
     revisions = Revisions(outbox, Topics.ESCALATIONS)
-    barrier = Barrier()
-    commit_after_changelog(app, villages, revisions, barrier)
+    checkpoint = Checkpoint(villages, outbox, revisions)
+    checkpoint.hook_into(app)
     read_changelog_to_its_end(app, settings.kafka_bootstrap)
     watchdog = Watchdog(settings.triage_stall_after_s)
     progress: dict[Any, int] = {}
@@ -225,7 +225,7 @@ def build_app(settings: TriageSettings, policy: Policy | None = None) -> faust.A
             "in_recovery": bool(app.in_recovery),
             "revisions_in_flight": revisions.in_flight(),
             "input_partitions": _input_partitions(app),
-            "commit_barrier": barrier.report(),
+            "commit_barrier": checkpoint.report(),
         }
         if watchdog.healthy():
             return web.json({"status": "ok", **body})

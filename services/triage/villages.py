@@ -3,7 +3,7 @@
 The agent reads and changes a live ``VillageState`` per village; the table (and its changelog,
 through the outbox) gets the state's JSON only when it must be durable: before an escalation that
 names it is published, and before an offset commit (``write_dirty`` runs in the commit barrier,
-see barrier.commit_after_changelog). So a village that gets a hundred events between two commits
+see checkpoint.Checkpoint). So a village that gets a hundred events between two commits
 costs one changelog record, not a hundred, and no JSON is parsed or dumped per event. A crash
 loses nothing: offsets of events whose state was never written are not committed, and their
 records are read again.
