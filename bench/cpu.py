@@ -9,7 +9,9 @@ between. The broker's CPU over the same span is reported beside it (it shares th
     python -m bench.cpu [N] [ROUNDS] [contender ...]   # one embedded broker, started here
 
 Contenders: ``bare`` (stock Faust), ``bare-fast`` (the per-message fast path), ``bare-fast-uvloop``
-(and uvloop), ``triage``. Rounds alternate the contenders, so a neighbour's load spreads over all.
+(and uvloop), ``triage``; ``triage@DIR`` is triage as checked out in DIR (a worktree of another
+commit: the before of an after). Rounds alternate the contenders, so a neighbour's load spreads
+over all.
 """
 
 import json
@@ -45,7 +47,8 @@ def _cpu(process: psutil.Process) -> float:
 
 def measure(bootstrap: str, name: str, target: int, broker_pid: int | None, timeout: float = 600.0) -> dict[str, Any]:
     """One drain by contender ``name``: events/s, its CPU µs per event, and the broker's over the same span."""
-    argv, count = CONTENDERS[name]
+    contender, _, root = name.partition("@")
+    argv, count = CONTENDERS[contender]
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="waspada-cpu-")
     env = {
@@ -57,7 +60,8 @@ def measure(bootstrap: str, name: str, target: int, broker_pid: int | None, time
         "WASPADA_PSEUDONYM_KEY": os.environ.get("WASPADA_PSEUDONYM_KEY", BENCH_KEY),
         "WASPADA_LOG_LEVEL": "WARNING",
     }
-    worker = Managed(name, [sys.executable, *argv], env=env, log=Path(workdir) / "worker.log", cwd=REPO_ROOT).start()
+    cwd = Path(root) if root else REPO_ROOT
+    worker = Managed(name, [sys.executable, *argv], env=env, log=Path(workdir) / "worker.log", cwd=cwd).start()
     broker = psutil.Process(broker_pid) if broker_pid else None
     try:
         worker.wait_until(lambda: port_open(port), timeout=60)
