@@ -86,7 +86,7 @@ class Villages:
 
     async def write(self, key: bytes) -> "asyncio.Future[None]":
         """Write one changed village now (its escalation is about to be published); its acknowledgement."""
-        return await self._write(key, self._dirty.pop(key))
+        return await self._write(key, self._dirty.pop(key), urgent=True)
 
     async def write_dirty(self) -> None:
         """Write every changed village (an offset commit is about to cover their events)."""
@@ -94,11 +94,11 @@ class Villages:
         for key, partition in dirty.items():
             await self._write(key, partition)
 
-    async def _write(self, key: bytes, partition: int) -> "asyncio.Future[None]":
+    async def _write(self, key: bytes, partition: int, urgent: bool = False) -> "asyncio.Future[None]":
         value = self._live[key].dump()
         self.table.store(key, value)
         self._since_written.pop(key, None)
-        return await self.outbox.send(self.changelog, key, value, partition)
+        return await self.outbox.send(self.changelog, key, value, partition, urgent=urgent)
 
     async def forget(self) -> None:
         """Write what changed and drop the live states: after a rebalance they are read from the table."""
