@@ -37,7 +37,10 @@ CONTENDERS: dict[str, tuple[list[str], Callable[[int], int | None]]] = {
     "bare-fast": (["-m", "services.triage.bare", "--fast"], _bare_count),
     "bare-fast-uvloop": (["-m", "services.triage.bare", "--fast", "--uvloop"], _bare_count),
     "triage": (["-m", "services.triage"], _triage_count),
+    "triage-profiled": (["-m", "cProfile", "-o", "triage.cprofile", "-m", "services.triage"], _triage_count),
 }
+"""``triage-profiled``: triage under cProfile, its profile written to ``triage.cprofile`` in the worker's
+directory when it stops (its CPU figure is the profiler's as much as triage's: read shares, not µs)."""
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -61,6 +64,7 @@ def measure(bootstrap: str, name: str, target: int, broker_pid: int | None, time
         "WASPADA_LOG_LEVEL": "WARNING",
     }
     cwd = Path(root) if root else REPO_ROOT
+    argv = [a if a != "triage.cprofile" else str(Path(workdir) / a) for a in argv]
     worker = Managed(name, [sys.executable, *argv], env=env, log=Path(workdir) / "worker.log", cwd=cwd).start()
     broker = psutil.Process(broker_pid) if broker_pid else None
     try:
@@ -77,6 +81,7 @@ def measure(bootstrap: str, name: str, target: int, broker_pid: int | None, time
             elif first is not None and done >= target:
                 events = done - first[1]
                 return {
+                    "workdir": workdir,
                     "eps": round(events / (now - first[0])),
                     "cpu_us_per_event": round((cpu - first[2]) / events * 1e6, 1),
                     "broker_cpu_us_per_event": round((broker_cpu - first[3]) / events * 1e6, 1),
@@ -107,6 +112,7 @@ def main() -> None:
             name: {
                 key: [min(v[key] for v in runs), statistics.median(v[key] for v in runs), max(v[key] for v in runs)]
                 for key in runs[0]
+                if key != "workdir"
             }
             for name, runs in results.items()
         }

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devstack.stack import Broker, Stack
+from devstack.stack import Stack
 from schemas.events import InputEvent, event_adapter
 from services.common.settings import CONFIG_DIR
 from services.triage.decide import Decision, decide
@@ -94,14 +94,9 @@ def village(policy: Policy) -> Village:
     return Village(policy)
 
 
-def triage_only(workdir: Path, broker: Broker = "embedded") -> Stack:
+def triage_only(workdir: Path) -> Stack:
     """A stack with a broker of its own; triage needs no Valkey, so none is started."""
-    return Stack(
-        workdir=workdir,
-        broker=broker,
-        redis_url="redis://127.0.0.1:1/0",
-        extra_env={"WASPADA_TRIAGE_STALL_AFTER_S": "20"},
-    )
+    return Stack(workdir=workdir, redis_url="redis://127.0.0.1:1/0", extra_env={"WASPADA_TRIAGE_STALL_AFTER_S": "20"})
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,10 @@ was recovered from the changelog and counted exactly once.
 
 import threading
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
-from devstack.stack import Broker, Stack
+from devstack.stack import Stack
 from schemas.escalation import Escalation, Severity
 from schemas.regions import region_table
 from schemas.topics import Topics
@@ -71,9 +70,8 @@ def _escalations(bootstrap: str) -> list[tuple[bytes, Escalation]]:
     return [(r.value, Escalation.model_validate_json(r.value)) for r in read_all(bootstrap, Topics.ESCALATIONS)]
 
 
-@pytest.mark.parametrize("broker", ["embedded", pytest.param("kafka", marks=pytest.mark.broker("kafka"))])
-def test_sigkill_mid_stream_loses_no_incident_and_changes_no_revision(tmp_path: Path, broker: Broker) -> None:
-    stack = triage_only(tmp_path, broker)
+def test_sigkill_mid_stream_loses_no_incident_and_changes_no_revision(tmp_path) -> None:
+    stack = triage_only(tmp_path)
     try:
         stack.start_broker()
         bootstrap = stack.kafka_bootstrap
