@@ -43,6 +43,11 @@ CONTENDERS: dict[str, tuple[list[str], Callable[[int], int | None]]] = {
 directory when it stops (its CPU figure is the profiler's as much as triage's: read shares, not µs)."""
 
 
+POLL_S = 1.0
+"""Between two reads of the worker's counter. Triage's counter is its /metrics page, and rendering it
+took 11 % of the worker's CPU when read every 0.1 s (cProfile): the yardstick must not be the load."""
+
+
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
@@ -86,7 +91,7 @@ def measure(bootstrap: str, name: str, target: int, broker_pid: int | None, time
                     "cpu_us_per_event": round((cpu - first[2]) / events * 1e6, 1),
                     "broker_cpu_us_per_event": round((broker_cpu - first[3]) / events * 1e6, 1),
                 }
-            time.sleep(0.1)
+            time.sleep(POLL_S)
         raise TimeoutError(f"{name} did not process {target} events within {timeout:.0f} s")
     finally:
         worker.stop()
