@@ -1,5 +1,8 @@
 """``python -m services.triage``: one Faust worker of the triage app."""
 
+import asyncio
+
+import uvloop
 from faust.worker import Worker
 
 from services.common.logs import configure_logging
@@ -9,6 +12,8 @@ from services.triage.settings import TriageSettings
 
 
 def main() -> None:
+    # uvloop: ~10 µs less CPU per event than the stock loop on Faust's per-message path (bench/cpu.py)
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     settings = load_settings(TriageSettings)
     configure_logging(settings.log_level, settings.log_json)
     app = build_app(settings)

@@ -3,22 +3,33 @@
 Same broker settings and raw source topics as the triage app, but the agent only counts: what
 is left is Faust's own cost of consuming, acking and committing. ``/count`` reports the count.
 
-Run: ``python -m services.triage.bare`` with WASPADA_KAFKA_BOOTSTRAP, WASPADA_TRIAGE_APP_ID and
-WASPADA_TRIAGE_PORT set.
+Run: ``python -m services.triage.bare [--fast] [--uvloop]`` with WASPADA_KAFKA_BOOTSTRAP,
+WASPADA_TRIAGE_APP_ID and WASPADA_TRIAGE_PORT set. Without options it is stock Faust (the yardstick
+of ``make bench``); ``--fast`` gives it triage's per-message fast path (``faust_patches``) and
+``--uvloop`` triage's event loop, for the before/after of ``bench/cpu.py``.
 """
 
+import asyncio
 import os
+import sys
 from typing import Any
 
 import faust
+import uvloop
 from faust.worker import Worker
 
 from schemas.topics import PARTITIONS, Topics
 
 
-def build_bare_app(bootstrap: str, app_id: str, port: int, datadir: str) -> faust.App:
+def build_bare_app(bootstrap: str, app_id: str, port: int, datadir: str, fast: bool = False) -> faust.App:
     """The yardstick app: one agent that counts raw messages from the three input topics."""
-    app = faust.App(
+    if fast:
+        from services.triage.faust_patches import BareFastConsumer, app_with_consumer
+
+        app_class: type[faust.App] = app_with_consumer(BareFastConsumer)
+    else:
+        app_class = faust.App
+    app = app_class(
         app_id,
         broker=[f"kafka://{host}" for host in bootstrap.split(",")],
         store="memory://",
@@ -57,12 +68,16 @@ def build_bare_app(bootstrap: str, app_id: str, port: int, datadir: str) -> faus
 
 
 def main() -> None:
+    if "--uvloop" in sys.argv[1:]:
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     app = build_bare_app(
         os.environ["WASPADA_KAFKA_BOOTSTRAP"],
         os.environ["WASPADA_TRIAGE_APP_ID"],
         int(os.environ["WASPADA_TRIAGE_PORT"]),
         os.environ.get("WASPADA_TRIAGE_DATA_DIR", "/tmp/waspada-bare"),
+        fast="--fast" in sys.argv[1:],
     )
+    sys.argv[1:] = []  # mode's command line would read the options as its own
     Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
 
 

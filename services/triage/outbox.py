@@ -7,10 +7,18 @@ partition is known or keyed, and the commit barrier waits for their acknowledgem
 they go through a plain ``AIOKafkaProducer`` (acks=all, idempotent when the broker can).
 
 Records are appended to one open record batch per partition (aiokafka's public ``create_batch``)
-and handed over a batch at a time (``send_batch``) after ``LINGER_MS``, when a batch is full, or
-when the commit barrier asks: ``producer.send`` per record cost ~20 µs of CPU against ~6 µs, and a
-future and a callback per record. Batches go out in the order they were opened per partition,
-one flusher at a time, so a partition's records keep the order they were handed over in.
+and handed over a batch at a time (``send_batch``): ``producer.send`` per record cost ~20 µs of CPU
+against ~6 µs, and a future and a callback per record. Batches go out in the order they were
+opened per partition, one flusher at a time, so a partition's records keep the order they were
+handed over in.
+
+**Linger.** An escalation's records (its state, then its revision) are ``urgent``: their batch
+goes at once (at the end of the current step of the event loop, so the records of one step share
+it) when nothing is in flight to its partition, and otherwise right behind the request in flight,
+when that one is acknowledged. Every other record (the states a commit writes) waits up to
+``LINGER_MS`` for company. Two 25 ms lingers in series had cost every escalation ~50 ms; sending
+every batch at once instead (nothing in flight) cost 30-50 % more CPU per event in triage and twice
+the broker's CPU on the embedded broker, whose cost is per request (``bench/cpu.py``, alternated).
 """
 
 import asyncio
@@ -20,9 +28,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 LINGER_MS = 25
-"""How long an open batch waits for company. Against 5 ms: 0.57 against 0.69 ms CPU per event on
-``make bench``'s mix (two runs each, alternated); 50 and 100 ms gained nothing more. A revision
-waits at most this long twice (its state's changelog record, then itself): ~50 ms on an escalation."""
+"""How long a batch without urgent records waits for company. Against 5 ms: 0.57 against 0.69 ms CPU
+per event on ``make bench``'s mix (two runs each, alternated); 50 and 100 ms gained nothing more."""
 
 
 @dataclass
@@ -33,6 +40,8 @@ class _Batch:
     partition: int
     builder: object
     acknowledged: "asyncio.Future[None]" = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    urgent: bool = False
+    """Holds a record someone waits for now (an escalation's): it goes as soon as its partition is free."""
 
 
 class Outbox:
@@ -48,14 +57,20 @@ class Outbox:
         self._unacknowledged: set[asyncio.Future[None]] = set()
         self._partitions: dict[str, list[int]] = {}
         self._partitioner = DefaultPartitioner()
+        self._in_flight: dict[tuple[str, int], int] = {}
+        """Batches handed over per partition and not yet acknowledged (or failed)."""
+        self._scheduled: asyncio.Handle | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._flushing = asyncio.Lock()
         self._flushes: set[asyncio.Task[None]] = set()
 
-    async def send(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> "asyncio.Future[None]":
+    async def send(
+        self, topic: str, key: bytes, value: bytes, partition: int | None = None, urgent: bool = False
+    ) -> "asyncio.Future[None]":
         """Add one record; the returned future resolves on the broker's acknowledgement of its batch.
 
         Without ``partition`` the record goes where Kafka's default partitioner puts ``key``.
+        ``urgent``: someone waits for this record now (module docstring, "Linger").
         """
         producer = await self._ready()
         if partition is None:
@@ -68,6 +83,10 @@ class Outbox:
             batch = self._open_batch(producer, topic, partition)
             batch.builder.append(key=key, value=value, timestamp=None)  # type: ignore[attr-defined]
             self._flush_soon()
+        if urgent:
+            batch.urgent = True
+            if not self._in_flight.get((topic, partition)):
+                self._schedule()  # nothing in flight to this partition: no reason to wait
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(LINGER_MS / 1000, self._on_linger)
         return batch.acknowledged
@@ -108,6 +127,15 @@ class Outbox:
         batch.acknowledged.add_done_callback(self._unacknowledged.discard)
         return batch
 
+    def _schedule(self) -> None:
+        """Flush at the end of this step of the event loop (once, however many records asked)."""
+        if self._scheduled is None:
+            self._scheduled = asyncio.get_running_loop().call_soon(self._on_schedule)
+
+    def _on_schedule(self) -> None:
+        self._scheduled = None
+        self._flush_soon()
+
     def _on_linger(self) -> None:
         self._timer = None
         self._flush_soon()
@@ -122,6 +150,9 @@ class Outbox:
         async with self._flushing:
             batches, self._closed = [*self._closed, *self._open.values()], []
             self._open = {}
+            if self._scheduled is not None:
+                self._scheduled.cancel()
+                self._scheduled = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -130,12 +161,31 @@ class Outbox:
 
     async def _hand_over(self, batch: _Batch) -> None:
         assert self._producer is not None
+        where = (batch.topic, batch.partition)
+        self._in_flight[where] = self._in_flight.get(where, 0) + 1
         try:
             delivered = await self._producer.send_batch(batch.builder, batch.topic, partition=batch.partition)
         except Exception as exc:  # closed or timed out: whoever waits on these records must know
+            self._landed(where)
             _settle(batch.acknowledged, exc)
             return
-        delivered.add_done_callback(lambda done: _settle(batch.acknowledged, _failure(done)))
+
+        def on_delivered(done: "asyncio.Future[object]") -> None:
+            self._landed(where)
+            _settle(batch.acknowledged, _failure(done))
+
+        delivered.add_done_callback(on_delivered)
+
+    def _landed(self, where: tuple[str, int]) -> None:
+        """A batch to ``where`` is acknowledged (or failed): the one waiting behind it, if any, goes now."""
+        left = self._in_flight[where] - 1
+        if left:
+            self._in_flight[where] = left
+        else:
+            del self._in_flight[where]
+            waiting = self._open.get(where)
+            if waiting is not None and waiting.urgent:
+                self._schedule()
 
 
 def _failure(done: "asyncio.Future[object]") -> BaseException | None:

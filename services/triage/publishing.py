@@ -91,7 +91,7 @@ class Revisions:
             log.error("revision_send_failed", error=type(task.exception()).__name__)
 
     async def _send(self, village: bytes, body: bytes) -> None:
-        await (await self.outbox.send(self.topic, village, body))
+        await (await self.outbox.send(self.topic, village, body, urgent=True))
 
     async def _new(
         self, village: bytes, body: bytes, severity: str, written: "asyncio.Future[None]", previous: bytes | None

@@ -10,6 +10,9 @@ Three things, each found by SIGKILL drills (tests/triage/test_crash.py):
    agree.
 2. Input fetched before a recovery is dropped by Faust (``keep_queue_through_recovery``).
 3. Input read while the table recovers would meet a partial state (``until_recovered``).
+
+The Faust internals these need are in ``faust_patches`` (``wrap_highwaters``,
+``without_queue_clearing``, ``give_back``).
 """
 
 import asyncio
@@ -20,6 +23,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.common.logs import get_logger
+from services.triage.faust_patches import give_back, without_queue_clearing, wrap_highwaters
 
 log = get_logger(__name__)
 FETCH_TIMEOUT_MS = 2000
@@ -58,13 +62,11 @@ async def fetched_ends(bootstrap: str, reported: Mapping[Any, int | None]) -> di
 
 def read_changelog_to_its_end(app: faust.App, bootstrap: str) -> None:
     """Make table recovery read each changelog partition to the end a fetch sees (point 1 above)."""
-    consumer = app.consumer
-    listed = consumer.highwaters
 
-    async def highwaters(*partitions: Any) -> Mapping[Any, int | None]:
-        return await fetched_ends(bootstrap, await listed(*partitions))
+    async def corrected(listed: Mapping[Any, int | None]) -> Mapping[Any, int | None]:
+        return await fetched_ends(bootstrap, listed)
 
-    setattr(consumer, "highwaters", highwaters)  # noqa: B010  (mypy: no assignment to a method)
+    wrap_highwaters(app, corrected)
 
 
 def keep_queue_through_recovery(app: faust.App, stream: Any) -> None:
@@ -78,9 +80,7 @@ def keep_queue_through_recovery(app: faust.App, stream: Any) -> None:
     consumer generation are still skipped by Faust's stream (they are read again from the
     committed offsets); a record read twice is a duplicate, which triage tolerates.
     """
-    queues = getattr(app.flow_control, "_queues", None)
-    if queues is not None:
-        queues.discard(stream.channel.queue)
+    without_queue_clearing(app, stream)
 
 
 async def until_recovered(app: faust.App, message: Any) -> bool:
@@ -107,13 +107,7 @@ def _rebalancing_since(app: faust.App, message: Any) -> bool:
 
 
 def _give_back(app: faust.App, message: Any) -> None:
-    """Leave a record uncommitted and out of Faust's books, exactly like one its stream skipped.
-
-    Marked acked first, so the stream's ack at the end of this step changes nothing (its offset is
-    never counted as done); then dropped from the consumer's unacked set, which the revocation
-    waits on. Faust internals (``Message.acked``, ``Consumer.unacked``), faust-streaming 0.15.
-    """
-    message.acked = True
-    app.consumer.unacked.discard(message)
+    """Leave a record uncommitted and out of Faust's books, exactly like one its stream skipped."""
+    give_back(app, message)
     log.info("input_given_back", reason="rebalance_during_recovery", topic=message.topic, partition=message.partition,
              offset=message.offset)  # fmt: skip

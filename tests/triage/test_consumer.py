@@ -89,3 +89,15 @@ def test_a_record_from_before_the_seek_does_not_make_the_commit_crawl(tmp_path: 
     assert commits["triage"] == [19], "one commit covers every record processed, 9 to 18"
     # Faust's own consumer, same acks: the gap doubles 10-18, and each commit moves one record
     assert commits["faust"][:3] == [11, 12, 13], commits["faust"]
+
+
+UVLOOP_PROBE = """
+import faust.worker
+import services.triage.__main__ as entry
+faust.worker.Worker.execute_from_commandline = lambda self: print(type(self.loop).__module__)  # built, not run
+entry.main()
+"""
+
+
+def test_the_worker_runs_on_uvloop(tmp_path: Path) -> None:
+    assert _probe(UVLOOP_PROBE, tmp_path) == "uvloop"

@@ -1,5 +1,6 @@
 """The live village states: a step that raises half-way leaves its village as it was (``Villages.change``)."""
 
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -56,3 +57,28 @@ def test_a_step_that_succeeds_changes_the_live_state_in_place(policy: Policy) ->
     arrival = Arrival(record_time=NOW, channel=None, received_at=None, position=None)
     villages.change(KEY, lambda state: decide(policy, state, event, arrival))
     assert str(event.event_id) in villages.get(KEY).ids()
+
+
+def test_the_rollback_replays_the_steps_since_the_last_write_on_the_written_state(policy: Policy) -> None:
+    villages = _villages()
+    arrival = Arrival(record_time=NOW, channel="sms", received_at=None, position="t:0:1")
+    events = [tip(category="recruitment_offer", destination_country="MY", description=f"tawaran {i}") for i in range(4)]
+    villages.change(KEY, lambda state: decide(policy, state, events[0], arrival))
+    villages.table.data[KEY] = villages.get(KEY).dump()  # what a write does: the table has these bytes,
+    villages._since_written.pop(KEY)  # and no step is pending since
+    for event in events[1:]:
+        villages.change(KEY, partial(_decide, policy, event=event, arrival=arrival))
+    before = villages.get(KEY).dump()
+
+    def fail(state: VillageState) -> Any:
+        state.high_water += 1_000_000
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError):
+        villages.change(KEY, fail)
+    assert villages.get(KEY).dump() == before
+    assert all(str(e.event_id) in villages.get(KEY).ids() for e in events)
+
+
+def _decide(policy: Policy, state: VillageState, event: Any, arrival: Arrival) -> Any:
+    return decide(policy, state, event, arrival)
