@@ -52,8 +52,11 @@ class Managed:
         env: dict[str, str] | None = None,
         log: Path | None = None,
         cwd: Path | None = None,
+        drop_to: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
+        self.drop_to = drop_to or {}
+        """``subprocess`` keywords (user, group, extra_groups) of the user it runs as: PostgreSQL refuses root."""
         self.argv = list(argv)
         self.env = env
         self.log_path = log
@@ -75,6 +78,7 @@ class Managed:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            **self.drop_to,
         )
         return self
 
