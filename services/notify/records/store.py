@@ -260,8 +260,13 @@ async def incidents_of(
     conn: AsyncConnection, office_ids: Sequence[str], filters: Filters, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The incidents any of ``office_ids`` was paged for, newest change first, and the next page's cursor."""
-    seen = select(incident_offices.c.incident_id).where(incident_offices.c.office_id.in_(office_ids))
-    query = select(incidents).where(incidents.c.incident_id.in_(seen))
+    paged = (
+        select(incident_offices.c.incident_id)
+        .where(incident_offices.c.incident_id == incidents.c.incident_id, incident_offices.c.office_id.in_(office_ids))
+        .exists()
+    )
+    # EXISTS rather than IN: the planner walks incidents newest first (their index) and stops at the page's end
+    query = select(incidents).where(paged)
     if filters.status:
         query = query.where(incidents.c.status == filters.status)
     if filters.severity:

@@ -93,6 +93,7 @@ incidents = Table(
     Column("outcome", Text, comment="What the case turned out to be (CONTRACT §11), once resolved with one"),
     CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status"),
     CheckConstraint(_SEVERITY_CHECK, name="severity"),
+    Index(None, "updated_at", "incident_id"),
     Index(None, "status", "severity", "updated_at"),
     Index(None, "kecamatan_code", "updated_at"),
     comment="One row per incident: its latest revision and where the officers stand with it",

@@ -234,6 +234,9 @@ def upgrade() -> None:
         op.f("ix_incidents_kecamatan_code_updated_at"), "incidents", ["kecamatan_code", "updated_at"], unique=False
     )
     op.create_index(
+        op.f("ix_incidents_updated_at_incident_id"), "incidents", ["updated_at", "incident_id"], unique=False
+    )
+    op.create_index(
         op.f("ix_incidents_status_severity_updated_at"), "incidents", ["status", "severity", "updated_at"], unique=False
     )
     op.create_table(
@@ -262,6 +265,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_incident_offices_office_id_incident_id"), table_name="incident_offices")
     op.drop_table("incident_offices")
     op.drop_index(op.f("ix_incidents_status_severity_updated_at"), table_name="incidents")
+    op.drop_index(op.f("ix_incidents_updated_at_incident_id"), table_name="incidents")
     op.drop_index(op.f("ix_incidents_kecamatan_code_updated_at"), table_name="incidents")
     op.drop_table("incidents")
     op.drop_index(op.f("ix_delivery_attempts_office_id_attempted_at"), table_name="delivery_attempts")
