@@ -17,7 +17,15 @@ from services.common.settings import REPO_ROOT
 
 console = Console()
 SERVICES = ("sink", "notify", "triage", "ingest")
-DEFAULT_PORTS = {"broker": 9092, "valkey": 6379, "postgres": 5432, "ingest": 8000, "triage": 8001, "notify": 8002, "sink": 8099}
+DEFAULT_PORTS = {
+    "broker": 9092,
+    "valkey": 6379,
+    "postgres": 5432,
+    "ingest": 8000,
+    "triage": 8001,
+    "notify": 8002,
+    "sink": 8099,
+}
 
 
 class Stop(BaseException):

@@ -47,9 +47,7 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def test_a_dump_restored_into_a_fresh_server_reads_the_same_audit_trail(
-    pg_server: Server, tmp_path: Path
-) -> None:
+def test_a_dump_restored_into_a_fresh_server_reads_the_same_audit_trail(pg_server: Server, tmp_path: Path) -> None:
     source = pg_server.fresh()
     run_to_end(lambda: _fill(source))
     dump = tmp_path / "waspada.dump"

@@ -129,3 +129,29 @@ def test_a_cursor_not_handed_out_is_refused() -> None:
     for bad in ("", "bm90LWpzb24", "WzFd"):
         with pytest.raises(ValueError, match="not a cursor"):
             store.decode_cursor(bad)
+
+
+async def test_retention_erases_notes_of_cases_resolved_long_ago_and_keeps_the_rows(engine: AsyncEngine) -> None:
+    from services.notify.records.retention import erase_expired
+    from services.notify.records.tables import officer_actions
+
+    async with engine.begin() as conn:
+        for name, resolved in (("inc_old", T0), ("inc_new", T0 + timedelta(days=700)), ("inc_open", None)):
+            await store.record_revision(conn, _esc(1, name), [("polres-serang", "responsible")])
+            note = store.Action("acknowledge", "polres-serang", T0, incident_id=name, note="dicek", token_ref="ab12")
+            await store.record_action(conn, note)
+            if resolved:
+                await store.resolve(conn, name, "polres-serang", resolved, "no_offence_found")
+    async with engine.begin() as conn:
+        erased = await erase_expired(conn, now=T0 + timedelta(days=731))
+        again = await erase_expired(conn, now=T0 + timedelta(days=731))
+    async with engine.connect() as conn:
+        rows = {r.incident_id: (r.note, r.token_ref, r.action) for r in await conn.execute(select(officer_actions))}
+        outcome = (await conn.execute(select(incidents.c.outcome).where(incidents.c.incident_id == "inc_old"))).scalar()
+    assert (erased.incidents, erased.actions, again.actions) == (1, 1, 0)
+    assert rows == {
+        "inc_old": (None, None, "acknowledge"),  # the row stays: the office did it, then; what it wrote is gone
+        "inc_new": ("dicek", "ab12", "acknowledge"),
+        "inc_open": ("dicek", "ab12", "acknowledge"),
+    }
+    assert outcome == "no_offence_found"
