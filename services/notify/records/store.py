@@ -153,12 +153,14 @@ class Action:
     at: datetime
     officer_id: str | None = None
     token_ref: str | None = None
+    via: str | None = None
     incident_id: str | None = None
     escalation_id: str | None = None
     delivery_id: str | None = None
     result: str | None = None
     outcome: str | None = None
     note: str | None = None
+    items: int | None = None
 
 
 async def record_action(conn: AsyncConnection, action: Action) -> None:

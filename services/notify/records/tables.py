@@ -135,6 +135,7 @@ officer_actions = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("action", String(16), nullable=False, comment="list, read, acknowledge, resolve, redeliver, sign_in …"),
+    Column("via", String(8), comment="api or console"),
     Column("office_id", Text, nullable=False, comment="The office whose token was used"),
     Column("officer_id", Text, comment="The officer, when a personal token was used"),
     Column("token_ref", String(16), comment="First 12 hex digits of the token's SHA-256: which token, not the token"),
@@ -144,6 +145,7 @@ officer_actions = Table(
     Column("result", Text, comment="What came of it (acknowledged, already_resolved, retrying …)"),
     Column("outcome", Text, comment="A resolution's outcome (CONTRACT §11)"),
     Column("note", Text, comment="The officer's note, scrubbed of identifiers"),
+    Column("items", Integer, comment="How many escalations a list showed"),
     Column("at", DateTime(timezone=True), nullable=False),
     Index(None, "office_id", "at"),
     Index(None, "incident_id", "at"),
@@ -156,6 +158,15 @@ counted_events = Table(
     Column("event_id", Text, primary_key=True),
     Column("day", Date, nullable=False),
     comment="Events already in daily_counts: a replayed event counts once",
+)
+
+backfills = Table(
+    "backfills",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("done_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("copied", JSONB, nullable=False, comment="How many of each kind were copied"),
+    comment="One-off copies done (what Valkey held before the system of record existed), each once",
 )
 
 daily_counts = Table(
