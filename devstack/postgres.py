@@ -12,6 +12,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,8 @@ def server(port: int, data_dir: Path, *, log: Path, durable: bool) -> Managed:
     if not durable:
         argv += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
     log.parent.mkdir(parents=True, exist_ok=True)
-    return Managed("postgres", argv, log=log, drop_to=as_user())
+    # SIGINT is PostgreSQL's fast shutdown: clients are disconnected and the server stops cleanly at once
+    return Managed("postgres", argv, log=log, drop_to=as_user(), stop_signal=signal.SIGINT)
 
 
 def url(port: int, database: str = DATABASE) -> str:

@@ -5,6 +5,8 @@ milliseconds), so tests never see each other's rows and nothing needs cleaning.
 """
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,9 +40,24 @@ class Server:
         return postgres.url(self.port, name)
 
 
+def _outside_pytest_base() -> Path:
+    """A fresh directory under the system temp dir, not pytest's: pytest keeps ``/tmp/pytest-of-<user>`` at mode
+    0700 and tightens it again whenever a session starts, so PostgreSQL's own user (we run as root in CI) could
+    not walk into a data directory there."""
+    return Path(tempfile.mkdtemp(prefix="waspada-pg-"))
+
+
+@pytest.fixture
+def pg_dir() -> Iterator[Path]:
+    """A directory for a server of the test's own (data and log)."""
+    root = _outside_pytest_base()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("postgres")
+def pg_server() -> Iterator[Server]:
+    root = _outside_pytest_base()
     port = free_port()
     proc = postgres.server(port, root / "data", log=root / "postgres.log", durable=False).start()
     try:
@@ -52,6 +69,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
     finally:
         proc.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

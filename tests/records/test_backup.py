@@ -47,7 +47,9 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def test_a_dump_restored_into_a_fresh_server_reads_the_same_audit_trail(pg_server: Server, tmp_path: Path) -> None:
+def test_a_dump_restored_into_a_fresh_server_reads_the_same_audit_trail(
+    pg_server: Server, tmp_path: Path, pg_dir: Path
+) -> None:
     source = pg_server.fresh()
     run_to_end(lambda: _fill(source))
     dump = tmp_path / "waspada.dump"
@@ -55,7 +57,7 @@ def test_a_dump_restored_into_a_fresh_server_reads_the_same_audit_trail(pg_serve
     subprocess.run([str(tools / "pg_dump"), "-Fc", "-f", str(dump), _libpq(source)], check=True, capture_output=True)
 
     port = free_port()
-    fresh = postgres.server(port, tmp_path / "restored", log=tmp_path / "restored.log", durable=False).start()
+    fresh = postgres.server(port, pg_dir / "restored", log=pg_dir / "restored.log", durable=False).start()
     try:
         fresh.wait_until(lambda: postgres.ready(port), timeout=60)
         target = postgres.url(port)  # the empty ``waspada`` database of a new server

@@ -59,10 +59,12 @@ async def _until(check: Callable[[], Awaitable[int]], expected: int, timeout: fl
     return int(got)
 
 
-async def test_revisions_are_recorded_once_and_caught_up_after_postgres_was_down(infra: Stack, tmp_path: Path) -> None:
+async def test_revisions_are_recorded_once_and_caught_up_after_postgres_was_down(
+    infra: Stack, tmp_path: Path, pg_dir: Path
+) -> None:
     assert infra.kafka_bootstrap
     port = free_port()
-    server = postgres.server(port, tmp_path / "data", log=tmp_path / "postgres.log", durable=True).start()
+    server = postgres.server(port, pg_dir / "data", log=pg_dir / "postgres.log", durable=True).start()
     stopping = asyncio.Event()
     try:
         server.wait_until(lambda: postgres.ready(port), timeout=60)
@@ -81,7 +83,7 @@ async def test_revisions_are_recorded_once_and_caught_up_after_postgres_was_down
         await _publish(infra.kafka_bootstrap, later)
         await asyncio.sleep(1.5)
         assert not task.done()
-        server = postgres.server(port, tmp_path / "data", log=tmp_path / "postgres.log", durable=True).start()
+        server = postgres.server(port, pg_dir / "data", log=pg_dir / "postgres.log", durable=True).start()
         server.wait_until(lambda: postgres.ready(port), timeout=60)
         ids |= {str(b["incident_id"]) for b in later}
         assert await _until(lambda: _recorded(url, ids), 10) == 10
