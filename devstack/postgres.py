@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,15 @@ def _hand_over(data_dir: Path) -> None:
     for tool in bin_dir().parent.rglob("*"):
         if tool.is_dir() or tool.parent.name == "bin":
             tool.chmod(tool.stat().st_mode | 0o005)
+
+
+def data_dir_for(workdir: Path) -> Path:
+    """Where a stack in ``workdir`` keeps its database: ``workdir/postgres``, unless we are root and ``workdir`` is
+    under pytest's private temp base, which pytest keeps (and makes again at every session start) mode 0700 so
+    that the server's own user cannot walk into it: then a fresh directory under the system temp dir."""
+    if _as_root() and "pytest-of-" in str(workdir):
+        return Path(tempfile.mkdtemp(prefix="waspada-pg-")) / "data"
+    return workdir / "postgres"
 
 
 def initdb(data_dir: Path) -> None:

@@ -125,7 +125,7 @@ class Stack:
         if self.database_url is not None:
             return
         self.ports["postgres"] = _pick(port)
-        data = data_dir or self.workdir / "postgres"
+        data = data_dir or postgres.data_dir_for(self.workdir)
         proc = postgres.server(self.ports["postgres"], data, log=self.workdir / "postgres.log", durable=durable)
         self.processes["postgres"] = proc.start()
         proc.wait_until(lambda: postgres.ready(self.ports["postgres"]), timeout=60)
