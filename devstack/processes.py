@@ -52,8 +52,14 @@ class Managed:
         env: dict[str, str] | None = None,
         log: Path | None = None,
         cwd: Path | None = None,
+        drop_to: dict[str, Any] | None = None,
+        stop_signal: signal.Signals = signal.SIGTERM,
     ) -> None:
         self.name = name
+        self.stop_signal = stop_signal
+        """What ``stop`` sends first (PostgreSQL's SIGTERM waits for every client to leave; SIGINT does not)."""
+        self.drop_to = drop_to or {}
+        """``subprocess`` keywords (user, group, extra_groups) of the user it runs as: PostgreSQL refuses root."""
         self.argv = list(argv)
         self.env = env
         self.log_path = log
@@ -75,6 +81,7 @@ class Managed:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            **self.drop_to,
         )
         return self
 
@@ -111,12 +118,12 @@ class Managed:
             os.killpg(self.pid, sig)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout`` seconds; always reaps the child."""
+        """``stop_signal`` (SIGTERM), then SIGKILL after ``timeout`` seconds; always reaps the child."""
         if self.proc is None:
             return
         if self.alive():
             self.signal(signal.SIGCONT)
-            self.signal(signal.SIGTERM)
+            self.signal(self.stop_signal)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

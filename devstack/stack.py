@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from devstack import infra
+from devstack import infra, postgres
 from devstack.kafka.cluster import KafkaCluster
 from devstack.processes import Managed, free_port, port_open, run_to_end
 from schemas.topics import Topics
@@ -49,6 +49,8 @@ class Stack:
     """Which broker ``start_broker`` starts, and which one a given ``kafka_bootstrap`` is (its services' settings)."""
     kafka_bootstrap: str | None = None
     redis_url: str | None = None
+    database_url: str | None = None
+    """PostgreSQL (the system of record): ``start_postgres`` starts one unless a URL was given."""
     directory: Path = CONFIG_DIR / "directory.yaml"
     channels: Path = CONFIG_DIR / "channels.yaml"
     policy: Path = CONFIG_DIR / "policy.yaml"
@@ -61,7 +63,11 @@ class Stack:
     def sharing(self, workdir: Path) -> "Stack":
         """A new stack for services of its own on this stack's broker and Valkey."""
         return Stack(
-            workdir=workdir, broker=self.broker, kafka_bootstrap=self.kafka_bootstrap, redis_url=self.redis_url
+            workdir=workdir,
+            broker=self.broker,
+            kafka_bootstrap=self.kafka_bootstrap,
+            redis_url=self.redis_url,
+            database_url=self.database_url,
         )
 
     @property
@@ -111,6 +117,20 @@ class Stack:
         proc.wait_until(lambda: infra.valkey_ready(self.ports["valkey"]))
         self.redis_url = f"redis://127.0.0.1:{self.ports['valkey']}/0"
 
+    def start_postgres(self, port: int | None = None, *, data_dir: Path | None = None, durable: bool = False) -> None:
+        """Start PostgreSQL (data in ``data_dir``, kept across starts, else in the work dir) unless a URL was given.
+
+        ``durable`` keeps fsync on: ``make run`` keeps its data, a test's server is thrown away.
+        """
+        if self.database_url is not None:
+            return
+        self.ports["postgres"] = _pick(port)
+        data = data_dir or postgres.data_dir_for(self.workdir)
+        proc = postgres.server(self.ports["postgres"], data, log=self.workdir / "postgres.log", durable=durable)
+        self.processes["postgres"] = proc.start()
+        proc.wait_until(lambda: postgres.ready(self.ports["postgres"]), timeout=60)
+        self.database_url = postgres.url(self.ports["postgres"])
+
     # -- services -------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
         """The ``WASPADA_*`` environment every service of this stack runs with."""
@@ -128,6 +148,8 @@ class Stack:
         }
         # the embedded broker has no idempotent producer (no InitProducerId): off there, on (the default) on Kafka
         env["WASPADA_KAFKA_IDEMPOTENT_PRODUCER"] = "false" if self.broker == "embedded" else "true"
+        if self.database_url is not None:
+            env["WASPADA_DATABASE_URL"] = self.database_url
         if self.broker != "embedded":
             env["WASPADA_KAFKA_REPLICATION_FACTOR"] = str(self.replication)
         for name in ("ingest", "triage", "notify"):

@@ -77,6 +77,8 @@ RETRY_DUE = f"{NOTIFY}:retry:due"
 """Parked deliveries by due time (a sorted set claimed with a lease by every replica's retry worker)."""
 RETRY_BODIES = f"{NOTIFY}:retry:body"
 """What each parked delivery sends (a hash by delivery id)."""
+RECORDS_BACKLOG = f"{NOTIFY}:records:backlog"
+"""Records for PostgreSQL written while it did not answer (a list, oldest first), drained once it does."""
 TIMERS = f"{NOTIFY}:timers"
 """Acknowledgement timers by due time (a sorted set claimed with a lease): escalation to the parents."""
 

@@ -81,6 +81,7 @@ SETTINGS: Mapping[str, frozenset[Reader]] = {
     "WASPADA_NOTIFY_PORT": frozenset({Reader.NOTIFY, Reader.DEVSTACK, Reader.HEALTHCHECK}),
     "WASPADA_NOTIFY_HOST": frozenset({Reader.NOTIFY}),
     "WASPADA_SMTP_URL": frozenset({Reader.NOTIFY}),
+    "WASPADA_DATABASE_URL": frozenset({Reader.NOTIFY}),
     "WASPADA_SMTP_FROM": frozenset({Reader.NOTIFY}),
     "WASPADA_PUBLIC_URL": frozenset({Reader.NOTIFY}),
     "WASPADA_WEBHOOK_TIMEOUT_S": frozenset({Reader.NOTIFY}),

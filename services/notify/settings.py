@@ -26,6 +26,9 @@ class NotifySettings(CommonSettings):
     """Address notify listens on (the image sets ``0.0.0.0``)."""
     smtp_url: str | None = Field(default=None, pattern=r"^smtp://[\w.\-]+:\d+/?$")
     """``smtp://host:port`` of the mail relay for e-mail channels; unset, e-mail channels are skipped."""
+    database_url: str | None = Field(default=None, pattern=r"^postgresql(\+psycopg)?://")
+    """The system of record (CONTRACT §14): ``postgresql://user:password@host:port/db`` of PostgreSQL 14 or newer;
+    notify applies its migrations at start. Unset, nothing is recorded beyond Valkey (the devstack always sets it)."""
     smtp_from: str = "waspada@waspada.invalid"
     """Sender of the e-mails."""
     public_url: str = "http://127.0.0.1:8002"
