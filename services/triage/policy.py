@@ -240,7 +240,6 @@ class Policy(_Strict):
     version: Literal[2]
     severity_thresholds: dict[Literal["MEDIUM", "HIGH", "CRITICAL"], int]
     acknowledgement: dict[Literal["HIGH", "CRITICAL"], Duration]
-    repeat_limit: int = Field(ge=0, le=20)
     windows: Windows = Windows()
     near_duplicate: NearDuplicate = NearDuplicate()
     recent_events_per_village: int = Field(default=200, ge=10, le=5000)

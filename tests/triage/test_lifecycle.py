@@ -130,5 +130,5 @@ def test_every_escalation_carries_the_policy_version(village: Village, policy: P
 def test_the_policy_version_follows_meaning_not_spelling(policy: Policy) -> None:
     raw = policy.model_dump(mode="json", by_alias=True)
     assert Policy.model_validate(dict(reversed(raw.items()))).fingerprint == policy.fingerprint
-    changed = Policy.model_validate({**raw, "repeat_limit": policy.repeat_limit + 1})
+    changed = Policy.model_validate({**raw, "recent_events_per_village": policy.recent_events_per_village + 1})
     assert changed.fingerprint != policy.fingerprint

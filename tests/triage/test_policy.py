@@ -29,7 +29,7 @@ def test_shipped_policy_cites_a_source_for_every_rule(policy: Policy) -> None:
     assert all("DOMAIN §1.6" in rule.source for rule in policy.correlations)
     levels = {rule.level for rule in policy.rules}
     assert levels == {"hard", "strong", "medium", "mitigating"}
-    assert policy.acknowledgement == {"HIGH": 4 * 3600, "CRITICAL": 30 * 60} and policy.repeat_limit >= 1
+    assert policy.acknowledgement == {"HIGH": 4 * 3600, "CRITICAL": 30 * 60}
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,12 @@ def test_a_pattern_that_backtracks_in_python_matches_in_linear_time() -> None:
     report = "tawaran kerja ke luar negeri gaji besar " * 5
     assert condition.test(report) is False
     assert condition.test(report + "!") is True
+
+
+def test_a_key_the_policy_does_not_use_is_refused(tmp_path: Path) -> None:
+    # repeat_limit was validated but read by nobody (notify's WASPADA_ESCALATION_REPEATS decides): it is refused now
+    text = (CONFIG_DIR / "policy.yaml").read_text(encoding="utf-8") + "repeat_limit: 3\n"
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigFileError, match=r"repeat_limit: Extra inputs are not permitted"):
+        read_config(path, Policy)
