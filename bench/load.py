@@ -9,7 +9,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +65,21 @@ def _status_word(text: str) -> str:
     return str(payload.get("status", "")) if isinstance(payload, dict) else ""
 
 
+async def post_balanced(client: aiohttp.ClientSession, bases: Sequence[str], i: int, body: dict[str, Any]) -> Sent:
+    """POST to ``bases[i % n]``; when the connection fails, once more to the next one, as a load balancer does.
+
+    The same body (the same ``event_id``) goes again: ingest's idempotency answers ``duplicate`` if the
+    replica that died had published it after all.
+    """
+    sent = await post_event(client, bases[i % len(bases)], body)
+    if sent.status == 0 and len(bases) > 1:
+        again = await post_event(client, bases[(i + 1) % len(bases)], body)
+        sent = Sent(again.event_id, again.desa_code, sent.t_sent, again.t_answered, again.status, again.answer)
+    return sent
+
+
 async def at_rate(
-    base: str,
+    base: str | Sequence[str],
     bodies: Iterator[dict[str, Any]],
     rate: float,
     *,
@@ -76,16 +89,18 @@ async def at_rate(
 ) -> list[Sent]:
     """Offer ``rate`` events/s (open loop, at most ``concurrency`` in flight) until ``until()`` or bodies run out.
 
-    Open loop: a slow answer does not slow the offer down, so queueing shows up as latency.
+    Open loop: a slow answer does not slow the offer down, so queueing shows up as latency. Several
+    ``base`` URLs (ingest replicas) take the events in turn (``post_balanced``).
     """
+    bases = [base] if isinstance(base, str) else list(base)
     results: list[Sent] = []
     gate = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
     async with session(concurrency) as client:
 
-        async def one(body: dict[str, Any]) -> None:
+        async def one(i: int, body: dict[str, Any]) -> None:
             try:
-                sent = await post_event(client, base, body)
+                sent = await post_balanced(client, bases, i, body)
                 results.append(sent)
                 if on_sent:
                     on_sent(sent)
@@ -98,7 +113,7 @@ async def at_rate(
                 break
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
             await gate.acquire()
-            task = asyncio.create_task(one(body))
+            task = asyncio.create_task(one(i, body))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
@@ -125,7 +140,8 @@ async def flat_out(base: str, bodies: list[dict[str, Any]], concurrency: int) ->
 class BackgroundLoad:
     """``at_rate`` in a thread of its own, for drills and the soak: start it, break things, stop it."""
 
-    base: str
+    base: str | Sequence[str]
+    """ingest's URL, or the URLs of its replicas (taken in turn, failing over as a load balancer would)."""
     bodies: Iterator[dict[str, Any]]
     rate: float
     concurrency: int = 32
