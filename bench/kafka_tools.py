@@ -158,9 +158,21 @@ async def group_assignment(bootstrap: str, group: str) -> dict[str, set[tuple[st
         for described in response.groups:
             for member in described[5]:
                 raw = member[-1]
-                assignment = raw if isinstance(raw, ConsumerProtocolMemberAssignment) else (
-                    ConsumerProtocolMemberAssignment.decode(raw) if raw else None
+                assignment = (
+                    raw
+                    if isinstance(raw, ConsumerProtocolMemberAssignment)
+                    else (ConsumerProtocolMemberAssignment.decode(raw) if raw else None)
                 )
                 parts = assignment.assignment if assignment is not None else []
                 members[str(member[0])] = {(topic, p) for topic, ps in parts for p in ps}
     return members
+
+
+async def controller(bootstrap: str) -> int:
+    """The node id the cluster names as its controller (KRaft: a node of the quorum, for the drills' notes)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        return int((await admin.describe_cluster())["controller_id"])
+    finally:
+        await admin.close()

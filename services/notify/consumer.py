@@ -15,7 +15,9 @@ whose handling raised anything but an outage (``processing_error``, with the err
 replayed batch would fail on it again, forever, and nothing behind it on its partition would be
 delivered. On shutdown it stops fetching,
 finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
-the group.
+the group. A commit that fails (the group rebalanced meanwhile, its coordinator stalled or moved) is
+logged and the loop goes on: the batch's deliveries are in the notification log, so whoever replays
+it from the last committed offsets replays no-ops.
 """
 
 import asyncio
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -41,6 +44,11 @@ GROUP = "waspada-notify"
 FETCH_MAX_WAIT_MS = 20
 """How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
 BACKOFF_S = (0.25, 5.0)
+REQUEST_TIMEOUT_MS = 10_000
+"""A request the broker does not answer is given up after 10 s, not aiokafka's 40 s: a stalled (SIGSTOPped)
+coordinator otherwise held a commit, and every delivery behind it, for as long as the stall lasted (a 30 s stall
+of one of three nodes stopped notify for 39 s while Kafka had moved the group to another node after 6 s).
+It stays above the rebalance timeout (the session's 6 s), which a JoinGroup may legitimately wait."""
 DeadLetter = Callable[[bytes, bytes], Awaitable[None]]
 
 
@@ -112,6 +120,7 @@ async def run(
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=900_000,
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
     )
     await consumer.start()
     backoff = BACKOFF_S[0]
@@ -137,7 +146,10 @@ async def run(
                     if partition in assigned:
                         consumer.seek(partition, min(m.offset for m in part))
                 continue
-            await consumer.commit()
+            try:
+                await consumer.commit()
+            except KafkaError as error:  # the batch is handled and logged: its replay, if any, is a no-op
+                log.warning("notify.commit_failed", error=type(error).__name__)
             backoff = BACKOFF_S[0]
     finally:
         await consumer.stop()

@@ -37,7 +37,9 @@ def wait_leaders_off(stack: Stack, node_id: int, topics: tuple[str, ...], timeou
         time.sleep(0.25)
 
 
-def wait_sole_member(stack: Stack, group: str, topic: str, partitions: int, timeout: float = 60.0) -> dict[str, set[int]]:
+def wait_sole_member(
+    stack: Stack, group: str, topic: str, partitions: int, timeout: float = 60.0
+) -> dict[str, set[int]]:
     """Wait until one member of ``group`` holds every partition of ``topic``; returns the assignment then."""
     start = time.monotonic()
     while True:
@@ -51,3 +53,9 @@ def wait_sole_member(stack: Stack, group: str, topic: str, partitions: int, time
         if time.monotonic() - start > timeout:
             raise AssertionError(f"{group}: no single member holds all of {topic} after {timeout:.0f} s")
         time.sleep(0.25)
+
+
+def controller(stack: Stack) -> int:
+    """The node the cluster names as its controller now."""
+    bootstrap = stack.kafka_bootstrap or ""
+    return run_to_end(lambda: kafka_tools.controller(bootstrap))

@@ -116,7 +116,7 @@ class Books:
         answer the dead process cannot have seen; the survivor, replaying the uncommitted batch, sends the
         same delivery again with the same webhook-id (the receiver's key to drop it, Standard Webhooks).
         """
-        first = {}
+        first: dict[str, float] = {}
         for d in sorted(self.deliveries, key=lambda d: d["t"]):
             if 200 <= d["status"] < 300:
                 first.setdefault(d["webhook_id"], d["t"])
@@ -135,6 +135,8 @@ class Books:
             "sent": len(self.sent),
             "accepted": len(self.accepted),
             "not_escalated": len(self.accepted - self.escalated),
+            "escalation_records": len(self.placed),
+            "escalations_written_again": len(self.placed) - len({p.value.get("escalation_id") for p in self.placed}),
             "lost": len(self.lost),
             "double_delivered": len(self.double_delivered),
             "again_after_unread_2xx": len(self.redelivered_after_success()) - len(self.double_delivered),

@@ -13,7 +13,7 @@ import pytest
 
 from bench import stacks
 from schemas.topics import Topics
-from tests.faults.cluster import leaders, wait_leaders_off
+from tests.faults.cluster import controller, leaders, wait_leaders_off
 from tests.faults.conftest import StartPipeline
 from tests.faults.drill import assert_nothing_lost, run_drill, seconds
 
@@ -38,9 +38,11 @@ def test_leader_of_an_input_and_an_escalations_partition_killed_and_restarted_lo
     moved_s: list[float] = []
     led: dict[str, dict[int, int]] = {}
     killed_at: list[float] = []
+    active_controller: list[int] = []
 
     def crash() -> None:
         led.update(tips=leaders(stack, Topics.TIPS), escalations=leaders(stack, Topics.ESCALATIONS))
+        active_controller.append(controller(stack))
         both = set(led["tips"].values()) & set(led["escalations"].values())
         # one node that leads a partition of each when there is one (there nearly always is: 4 over 3), else both
         killed.extend([min(both)] if both else sorted({led["tips"][0], led["escalations"][0]}))
@@ -54,7 +56,7 @@ def test_leader_of_an_input_and_an_escalations_partition_killed_and_restarted_lo
 
     books = run_drill(stack, record, crash)
     books.fault_at = killed_at[0]
-    books.notes.update(killed=killed, leaders_moved_s=moved_s, leaders_before=led)
+    books.notes.update(killed=killed, leaders_moved_s=moved_s, leaders_before=led, controller=active_controller)
     # the load did use an input partition the killed node led: escalations of it were written after the kill
     input_led = {p for p, node in led["tips"].items() if node in killed}
     assert any(p.partition in input_led and p.t > books.fault_at for p in books.placed), books.summary()
@@ -75,9 +77,15 @@ def test_broker_stalled_under_load_loses_nothing(start_pipeline: StartPipeline) 
 
     def stall() -> None:
         node_id = leaders(stack, Topics.TIPS)[0]
-        notes.update(stalled=node_id, stalled_s=seconds(STALL_S, 30))
+        notes.update(stalled=node_id, stalled_s=seconds(STALL_S, 30), controller=controller(stack))
+        stalled_at = time.monotonic()
         cluster.node(node_id).proc.signal(signal.SIGSTOP)
-        time.sleep(seconds(STALL_S, 30))
+        try:  # a fact about the cluster, for the log: did it lead elsewhere while the node was stalled, and when
+            moved = wait_leaders_off(stack, node_id, (Topics.TIPS, Topics.ESCALATIONS), seconds(STALL_S, 30) - 1)
+            notes["leaders_moved_s"] = round(moved, 2)
+        except AssertionError:
+            notes["leaders_moved_s"] = None
+        time.sleep(max(0.0, seconds(STALL_S, 30) - (time.monotonic() - stalled_at)))
         cluster.node(node_id).proc.signal(signal.SIGCONT)
         cluster.wait_ready()
 
@@ -97,4 +105,3 @@ def test_broker_killed_and_restarted_with_its_log_in_s3_loses_nothing(start_pipe
     # changelog, escalations and commits crawl when the machine is busy (seen: 2-3 escalations/s with other
     # tests running beside it), so the catch-up is given longer than on the in-memory broker
     assert_nothing_lost(run_drill(stack, record, crash, rate=15.0, settle_timeout=seconds(60, 180)))
-
