@@ -69,7 +69,7 @@ bench: install $(if $(filter embedded,$(BENCH_BROKER)),,kafka-deps)
 faults: install kafka-deps
 	WASPADA_FAULTS_LONG=1 $(PY) -m pytest tests/faults -p no:cacheprovider -rA --deselect tests/faults/test_soak.py
 
-# every Apache Kafka fault drill RUNS times (DRILLS=word: only those whose name has it), then a table of the
+# every Apache Kafka fault drill RUNS times (DRILLS=word,word: only those whose name has one), then a table of the
 # books: passes, lost, double-delivered, time to resume; one JSON line per run under test-output/
 RUNS ?= 10
 DRILLS ?=

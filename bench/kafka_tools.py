@@ -176,3 +176,15 @@ async def controller(bootstrap: str) -> int:
         return int((await admin.describe_cluster())["controller_id"])
     finally:
         await admin.close()
+
+
+async def committed_and_ends(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
+    """Partition -> (``group``'s committed offset, the end offset) of ``topic``: where a consumer stands."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: (await consumer.committed(tp), ends[tp]) for tp in partitions}
+    finally:
+        await consumer.stop()

@@ -26,6 +26,7 @@ from bench import events, kafka_tools, stacks
 from bench.kafka_tools import Placed
 from bench.load import BackgroundLoad, Sent
 from bench.receiver import read_record
+from devstack.processes import run_to_end
 from devstack.stack import Stack
 from schemas.topics import Topics
 from tests.support import healthz
@@ -42,6 +43,9 @@ for 10 s, or a minute in ``make faults``)."""
 
 DRILL_LOG = os.environ.get("WASPADA_DRILL_LOG")
 """``make drills`` sets it: a JSON line of every drill's books is appended to this file (tests/faults/conftest.py)."""
+
+TRIAGE_GROUP = "waspada-triage"
+"""triage's consumer group (its ``WASPADA_TRIAGE_APP_ID`` default, which the drills' stacks keep)."""
 
 RECORDED: list["Books"] = []
 """The books of the drills run by the current test, for its line in ``DRILL_LOG``."""
@@ -144,6 +148,7 @@ class Books:
             "notify_resumed_s": _round(self.notify_resumed_s),
             "catch_up_s": _round(self.catch_up_s),
             "answers": {f"{code} {word or '-'}": n for (code, word), n in sorted(self.statuses.items())},
+            "health": self.health,
             **self.notes,
         }
 
@@ -186,6 +191,7 @@ class Books:
             f"caught up {catch_up} after the load stopped; resumed {_round(self.resumed_s)} s after the fault "
             f"(notify {_round(self.notify_resumed_s)} s)"
             + "".join(f"; {name} /healthz then: {said}" for name, said in self.health.items())
+            + (f"; not escalated: {self.notes['not_escalated']}" if "not_escalated" in self.notes else "")
         )
 
 
@@ -262,8 +268,26 @@ def run_drill(
         statuses=Counter((s.status, s.answer) for s in sent),
         health=health,
     )
+    if books.accepted - books.escalated:
+        books.notes["not_escalated"] = _where_stuck(stack, books.accepted - books.escalated)
     RECORDED.append(books)
     return books
+
+
+def _where_stuck(stack: Stack, villages: set[str]) -> dict[str, Any]:
+    """For villages accepted and never escalated: where their tips are, and where triage's group stands.
+
+    A committed offset past a tip's offset means triage moved on without its escalation; one before it
+    means triage never got that far (a stalled partition). Both are what a report of the bug needs.
+    """
+    bootstrap = stack.kafka_bootstrap or ""
+    tips = kafka_tools.read_placed(bootstrap, Topics.TIPS)
+    at = sorted((p.partition, p.offset) for p in tips if p.value.get("desa_code") in villages)
+    group = run_to_end(lambda: kafka_tools.committed_and_ends(bootstrap, TRIAGE_GROUP, Topics.TIPS))
+    return {
+        "tips_at": [f"{p}:{o}" for p, o in at][:60],
+        "triage_committed_and_end": {str(p): list(v) for p, v in group.items()},
+    }
 
 
 def _health(stack: Stack) -> dict[str, str]:

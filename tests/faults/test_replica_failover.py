@@ -24,12 +24,9 @@ from schemas.topics import PARTITIONS, Topics
 from services.notify.consumer import GROUP as NOTIFY_GROUP
 from tests.faults.cluster import assignment, wait_sole_member
 from tests.faults.conftest import StartPipeline
-from tests.faults.drill import assert_nothing_lost, run_drill
+from tests.faults.drill import TRIAGE_GROUP, assert_nothing_lost, run_drill
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka3")]
-
-TRIAGE_GROUP = "waspada-triage"
-"""triage's consumer group: its ``WASPADA_TRIAGE_APP_ID`` default, which the drill's stack keeps."""
 
 
 def held(members: dict[str, set[tuple[str, int]]], topic: str) -> dict[str, set[int]]:
