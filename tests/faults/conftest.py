@@ -54,4 +54,5 @@ def drill_log(request: pytest.FixtureRequest) -> Iterator[None]:
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     error = "" if passed else str(getattr(crash, "message", "") or getattr(report, "longrepr", "") or "no report")
     books = drill.RECORDED[-1] if drill.RECORDED else None
-    drill.log_run(drill.DRILL_LOG, request.node.name, passed, books, error)
+    xfailed = bool(report is not None and hasattr(report, "wasxfail"))
+    drill.log_run(drill.DRILL_LOG, request.node.name, passed, books, ("xfailed: " if xfailed else "") + error)

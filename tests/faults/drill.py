@@ -284,9 +284,14 @@ def _where_stuck(stack: Stack, villages: set[str]) -> dict[str, Any]:
     tips = kafka_tools.read_placed(bootstrap, Topics.TIPS)
     at = sorted((p.partition, p.offset) for p in tips if p.value.get("desa_code") in villages)
     group = run_to_end(lambda: kafka_tools.committed_and_ends(bootstrap, TRIAGE_GROUP, Topics.TIPS))
+    dead = Counter(
+        f"{d.value.get('stage')}/{d.value.get('reason')}" for d in kafka_tools.read_placed(bootstrap, Topics.DEADLETTER)
+    )
     return {
+        "tips_partitions": sorted({p for p, _ in at}),
         "tips_at": [f"{p}:{o}" for p, o in at][:60],
         "triage_committed_and_end": {str(p): list(v) for p, v in group.items()},
+        "deadletters": dict(dead),
     }
 
 

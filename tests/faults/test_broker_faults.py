@@ -23,8 +23,9 @@ DOWN_S = 8.0
 """How long a killed node stays down: past its broker session (6 s), so the controller fences it and its
 partitions are led by the other replicas before it comes back, rather than it returning as their leader."""
 
-STALL_S = 30.0
-"""The stall in ``make test`` (issue 16 asks for 30 s; ``make faults`` has 30 s too)."""
+STALL_S = seconds(10, 30)
+"""The stall: 30 s as issue 16 asks in ``make faults`` and ``make drills``; 10 s in ``make test``, whose 15 min
+budget the 30 s variant (80 s a run with the pipeline's start) would strain."""
 
 
 @pytest.mark.broker("kafka3")
@@ -65,7 +66,7 @@ def test_leader_of_an_input_and_an_escalations_partition_killed_and_restarted_lo
 
 @pytest.mark.broker("kafka3")
 def test_broker_stalled_under_load_loses_nothing(start_pipeline: StartPipeline) -> None:
-    """SIGSTOP the node leading input partition 0 for 30 s (10 s in ``make test``), then SIGCONT.
+    """SIGSTOP the node leading input partition 0 for ``STALL_S`` (30 s; 10 s in ``make test``), then SIGCONT.
 
     A stalled node is not a dead one: its sockets stay open and its requests never answer, until the
     controller fences it (no heartbeat for 6 s) and the clients' requests to it time out.
@@ -77,15 +78,15 @@ def test_broker_stalled_under_load_loses_nothing(start_pipeline: StartPipeline) 
 
     def stall() -> None:
         node_id = leaders(stack, Topics.TIPS)[0]
-        notes.update(stalled=node_id, stalled_s=seconds(STALL_S, 30), controller=controller(stack))
+        notes.update(stalled=node_id, stalled_s=STALL_S, controller=controller(stack))
         stalled_at = time.monotonic()
         cluster.node(node_id).proc.signal(signal.SIGSTOP)
         try:  # a fact about the cluster, for the log: did it lead elsewhere while the node was stalled, and when
-            moved = wait_leaders_off(stack, node_id, (Topics.TIPS, Topics.ESCALATIONS), seconds(STALL_S, 30) - 1)
+            moved = wait_leaders_off(stack, node_id, (Topics.TIPS, Topics.ESCALATIONS), STALL_S - 1)
             notes["leaders_moved_s"] = round(moved, 2)
         except AssertionError:
             notes["leaders_moved_s"] = None
-        time.sleep(max(0.0, seconds(STALL_S, 30) - (time.monotonic() - stalled_at)))
+        time.sleep(max(0.0, STALL_S - (time.monotonic() - stalled_at)))
         cluster.node(node_id).proc.signal(signal.SIGCONT)
         cluster.wait_ready()
 

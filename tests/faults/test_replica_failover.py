@@ -24,7 +24,7 @@ from schemas.topics import PARTITIONS, Topics
 from services.notify.consumer import GROUP as NOTIFY_GROUP
 from tests.faults.cluster import assignment, wait_sole_member
 from tests.faults.conftest import StartPipeline
-from tests.faults.drill import TRIAGE_GROUP, assert_nothing_lost, run_drill
+from tests.faults.drill import TRIAGE_GROUP, Books, assert_nothing_lost, run_drill
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka3")]
 
@@ -51,14 +51,36 @@ def test_one_replica_of_each_service_killed_under_load_the_survivors_take_over(
         after["triage"] = wait_sole_member(stack, TRIAGE_GROUP, Topics.TIPS, PARTITIONS)
         after["notify"] = wait_sole_member(stack, NOTIFY_GROUP, Topics.ESCALATIONS, PARTITIONS)
 
-    books = run_drill(stack, record, crash, after=5.0)
+    books = run_drill(stack, record, crash, after=5.0, settle_timeout=30.0)
     books.fault_at, books.notify_killed_at = min(killed_at.values()), killed_at["notify-2"]
     moved = {name: set().union(*(parts for m, parts in before[name].items() if m not in after[name]))
              for name in before}  # fmt: skip
     books.resumed_on, books.notify_resumed_on = moved["triage"], moved["notify"]
     books.notes.update(moved_triage=sorted(moved["triage"]), moved_notify=sorted(moved["notify"]), killed_at=killed_at)
     assert moved["triage"] and moved["notify"], f"no partition moved: before {before}, after {after}"
+    if books.accepted - books.escalated:
+        known_triage_bug(books, moved["triage"])
     assert_nothing_lost(books)
     assert books.resumed_s is not None, f"a moved partition got no escalation after the kill: {books.summary()}"
     assert books.notify_resumed_s is not None, f"a moved partition got no delivery after the kill: {books.summary()}"
     print(f"takeover: triage {books.resumed_s:.2f} s, notify {books.notify_resumed_s:.2f} s")
+
+
+def known_triage_bug(books: Books, moved: set[int]) -> None:
+    """xfail when what failed is exactly triage's open takeover bug, and fail on anything else.
+
+    The bug (reported with issue 16 item 4; triage is being reworked): after the kill, the surviving
+    triage sometimes consumes tips of the input partitions it took over, commits past them, and
+    writes no escalation for them (e.g. tips 1:8-1:55 never escalated, the group committed at the
+    partition's end). Only that symptom xfails: missing villages all on moved partitions, and every
+    escalation that did reach the topic delivered, none twice.
+    """
+    where = books.notes.get("not_escalated", {})
+    on_moved = set(where.get("tips_partitions", [])) <= moved
+    notify_fine = books.escalated <= books.delivered and not books.double_delivered
+    if on_moved and notify_fine:
+        pytest.xfail(
+            f"triage takeover bug: {len(books.accepted - books.escalated)} accepted villages on moved input "
+            f"partitions {sorted(moved)} never escalated; tips at {where.get('tips_at', [])[:8]}…, "
+            f"triage committed/end {where.get('triage_committed_and_end')}"
+        )
