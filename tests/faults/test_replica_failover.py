@@ -75,7 +75,7 @@ def known_triage_bug(books: Books, moved: set[int]) -> None:
     partition's end). Only that symptom xfails: missing villages all on moved partitions, and every
     escalation that did reach the topic delivered, none twice.
     """
-    where = books.notes.get("not_escalated", {})
+    where = books.notes.get("not_escalated_where", {})
     on_moved = set(where.get("tips_partitions", [])) <= moved
     notify_fine = books.escalated <= books.delivered and not books.double_delivered
     if on_moved and notify_fine:
