@@ -15,8 +15,8 @@ whose handling raised anything but an outage (``processing_error``, with the err
 replayed batch would fail on it again, forever, and nothing behind it on its partition would be
 delivered. On shutdown it stops fetching,
 finishes the batch in hand (quick retries are parked rather than waited for), commits and leaves
-the group. A commit that fails (the group rebalanced meanwhile, its coordinator stalled or moved) is
-logged and the loop goes on: the batch's deliveries are in the notification log, so whoever replays
+the group. A commit that fails or takes over 5 s (the group rebalanced meanwhile, its coordinator stalled or
+moved) is logged and the loop goes on: the batch's deliveries are in the notification log, so whoever replays
 it from the last committed offsets replays no-ops.
 """
 
@@ -49,6 +49,10 @@ REQUEST_TIMEOUT_MS = 10_000
 coordinator otherwise held a commit, and every delivery behind it, for as long as the stall lasted (a 30 s stall
 of one of three nodes stopped notify for 39 s while Kafka had moved the group to another node after 6 s).
 It stays above the rebalance timeout (the session's 6 s), which a JoinGroup may legitimately wait."""
+COMMIT_TIMEOUT_S = 5.0
+"""How long a batch's commit may hold the loop. aiokafka retries a commit that timed out against the coordinator
+it still believes in, so a stalled coordinator held it 3 x 10 s (the whole 30 s stall of the drill) although the
+group had a new coordinator after ~10 s; the next batch's commit covers this one's offsets anyway."""
 DeadLetter = Callable[[bytes, bytes], Awaitable[None]]
 
 
@@ -147,8 +151,8 @@ async def run(
                         consumer.seek(partition, min(m.offset for m in part))
                 continue
             try:
-                await consumer.commit()
-            except KafkaError as error:  # the batch is handled and logged: its replay, if any, is a no-op
+                await asyncio.wait_for(consumer.commit(), COMMIT_TIMEOUT_S)
+            except (KafkaError, TimeoutError) as error:  # the batch is handled and logged: a replay is a no-op
                 log.warning("notify.commit_failed", error=type(error).__name__)
             backoff = BACKOFF_S[0]
     finally:

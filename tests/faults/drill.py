@@ -133,9 +133,21 @@ class Books:
         unread = set(self.redelivered_after_unread_success(self.notify_killed_at)) if self.notify_killed_at else set()
         return [w for w in self.redelivered_after_success() if w not in unread]
 
+    def first_success_since_kill(self, webhook_ids: list[str]) -> list[float]:
+        """For each of ``webhook_ids``, its first 2xx's receiver stamp minus ``notify_killed_at`` (s; negative:
+        before the kill): how close to the kill a delivery sent twice was answered the first time."""
+        if self.notify_killed_at is None:
+            return []
+        first: dict[str, float] = {}
+        for d in sorted(self.deliveries, key=lambda d: d["t"]):
+            if 200 <= d["status"] < 300:
+                first.setdefault(d["webhook_id"], d["t"])
+        return [round(first[w] - self.notify_killed_at, 4) for w in webhook_ids if w in first]
+
     def figures(self) -> dict[str, Any]:
         """The numbers ``make drills`` tabulates."""
         return {
+            "double_first_2xx_since_kill_s": self.first_success_since_kill(self.double_delivered),
             "sent": len(self.sent),
             "accepted": len(self.accepted),
             "not_escalated": len(self.accepted - self.escalated),
@@ -191,7 +203,7 @@ class Books:
             f"caught up {catch_up} after the load stopped; resumed {_round(self.resumed_s)} s after the fault "
             f"(notify {_round(self.notify_resumed_s)} s)"
             + "".join(f"; {name} /healthz then: {said}" for name, said in self.health.items())
-            + (f"; not escalated: {self.notes['not_escalated']}" if "not_escalated" in self.notes else "")
+            + (f"; not escalated: {self.notes['not_escalated_where']}" if "not_escalated_where" in self.notes else "")
         )
 
 
@@ -269,7 +281,7 @@ def run_drill(
         health=health,
     )
     if books.accepted - books.escalated:
-        books.notes["not_escalated"] = _where_stuck(stack, books.accepted - books.escalated)
+        books.notes["not_escalated_where"] = _where_stuck(stack, books.accepted - books.escalated)
     RECORDED.append(books)
     return books
 
