@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint schemas config-docs bench faults soak clean dashboards system-deps kafka-deps
+.PHONY: install run demo test lint schemas config-docs bench faults drills soak clean dashboards system-deps kafka-deps
 
 install: $(STAMP)
 
@@ -69,6 +69,13 @@ bench: install $(if $(filter embedded,$(BENCH_BROKER)),,kafka-deps)
 # the long fault drills (a 30 s broker stall, a receiver down for a minute) and the fuzz and poison tests
 faults: install kafka-deps
 	WASPADA_FAULTS_LONG=1 $(PY) -m pytest tests/faults -p no:cacheprovider -rA --deselect tests/faults/test_soak.py
+
+# every Apache Kafka fault drill RUNS times (DRILLS=word,word: only those whose name has one), then a table of the
+# books: passes, lost, double-delivered, time to resume; one JSON line per run under test-output/
+RUNS ?= 10
+DRILLS ?=
+drills: install kafka-deps
+	$(PY) -m bench.drills --runs $(RUNS) $(if $(DRILLS),-k $(DRILLS))
 
 soak: install
 	$(PY) -m bench soak --minutes 10

@@ -3,10 +3,12 @@
 import asyncio
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from schemas.topics import PARTITIONS
 
@@ -103,3 +105,86 @@ class CommittedOffsets:
     def close(self) -> None:
         self.loop.run_until_complete(self.consumer.stop())
         self.loop.close()
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A JSON record where the broker put it: partition, offset, and its timestamp (s since the epoch)."""
+
+    partition: int
+    offset: int
+    t: float
+    value: dict[str, Any]
+
+
+def read_placed(bootstrap: str, topic: str) -> list[Placed]:
+    """``read_json`` with each record's partition, offset and timestamp: when and where an escalation landed."""
+    out = []
+    for record in asyncio.run(read_all(bootstrap, topic)):
+        try:
+            value = json.loads(record.value)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, dict):
+            out.append(Placed(record.partition, record.offset, record.timestamp / 1000, value))
+    return out
+
+
+async def leaders(bootstrap: str, topic: str) -> dict[int, int]:
+    """Partition -> node id of its leader, as the cluster's metadata says now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+        return {int(p["partition"]): int(p["leader"]) for p in described["partitions"]}
+    finally:
+        await admin.close()
+
+
+async def group_assignment(bootstrap: str, group: str) -> dict[str, set[tuple[str, int]]]:
+    """Member id -> the (topic, partition)s the group's leader assigned it (DescribeGroups, consumer protocol).
+
+    Faust's own assignor ("faust") still encodes the standard consumer assignment, with its extras in
+    ``user_data``; so the same decoding serves triage's group and notify's.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    members: dict[str, set[tuple[str, int]]] = {}
+    for response in responses:
+        for described in response.groups:
+            for member in described[5]:
+                raw = member[-1]
+                assignment = (
+                    raw
+                    if isinstance(raw, ConsumerProtocolMemberAssignment)
+                    else (ConsumerProtocolMemberAssignment.decode(raw) if raw else None)
+                )
+                parts = assignment.assignment if assignment is not None else []
+                members[str(member[0])] = {(topic, p) for topic, ps in parts for p in ps}
+    return members
+
+
+async def controller(bootstrap: str) -> int:
+    """The node id the cluster names as its controller (KRaft: a node of the quorum, for the drills' notes)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        return int((await admin.describe_cluster())["controller_id"])
+    finally:
+        await admin.close()
+
+
+async def committed_and_ends(bootstrap: str, group: str, topic: str) -> dict[int, tuple[int | None, int]]:
+    """Partition -> (``group``'s committed offset, the end offset) of ``topic``: where a consumer stands."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        ends = await consumer.end_offsets(partitions)
+        return {tp.partition: (await consumer.committed(tp), ends[tp]) for tp in partitions}
+    finally:
+        await consumer.stop()

@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +66,21 @@ def _status_word(text: str) -> str:
     return str(payload.get("status", "")) if isinstance(payload, dict) else ""
 
 
+async def post_balanced(client: aiohttp.ClientSession, bases: Sequence[str], i: int, body: dict[str, Any]) -> Sent:
+    """POST to ``bases[i % n]``; when the connection fails, once more to the next one, as a load balancer does.
+
+    The same body (the same ``event_id``) goes again: ingest's idempotency answers ``duplicate`` if the
+    replica that died had published it after all.
+    """
+    sent = await post_event(client, bases[i % len(bases)], body)
+    if sent.status == 0 and len(bases) > 1:
+        again = await post_event(client, bases[(i + 1) % len(bases)], body)
+        sent = Sent(again.event_id, again.desa_code, sent.t_sent, again.t_answered, again.status, again.answer)
+    return sent
+
+
 async def at_rate(
-    base: str,
+    base: str | Sequence[str],
     bodies: Iterator[dict[str, Any]],
     rate: float,
     *,
@@ -77,11 +90,13 @@ async def at_rate(
 ) -> list[Sent]:
     """Offer ``rate`` events/s (open loop, at most ``concurrency`` in flight) until ``until()`` or bodies run out.
 
-    Open loop: a slow answer does not slow the offer down, so queueing shows up as latency. The
-    first body is built before the clock starts: building it loads what every later one shares (the
-    first body sorted ~80,000 region codes, 0.63 s), and a schedule fixed before it would send the
-    events due meanwhile as one burst at t=0, so the run's p99 was that burst's latency.
+    Open loop: a slow answer does not slow the offer down, so queueing shows up as latency. Several
+    ``base`` URLs (ingest replicas) take the events in turn (``post_balanced``). The first body is built
+    before the clock starts: building it loads what every later one shares (the first body sorted ~80,000
+    region codes, 0.63 s), and a schedule fixed before it would send the events due meanwhile as one burst
+    at t=0, so the run's p99 was that burst's latency.
     """
+    bases = [base] if isinstance(base, str) else list(base)
     first = next(bodies, None)
     if first is None:
         return []
@@ -91,9 +106,9 @@ async def at_rate(
     tasks: set[asyncio.Task[None]] = set()
     async with session(concurrency) as client:
 
-        async def one(body: dict[str, Any]) -> None:
+        async def one(i: int, body: dict[str, Any]) -> None:
             try:
-                sent = await post_event(client, base, body)
+                sent = await post_balanced(client, bases, i, body)
                 results.append(sent)
                 if on_sent:
                     on_sent(sent)
@@ -106,7 +121,7 @@ async def at_rate(
                 break
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
             await gate.acquire()
-            task = asyncio.create_task(one(body))
+            task = asyncio.create_task(one(i, body))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         if tasks:
@@ -133,7 +148,8 @@ async def flat_out(base: str, bodies: list[dict[str, Any]], concurrency: int) ->
 class BackgroundLoad:
     """``at_rate`` in a thread of its own, for drills and the soak: start it, break things, stop it."""
 
-    base: str
+    base: str | Sequence[str]
+    """ingest's URL, or the URLs of its replicas (taken in turn, failing over as a load balancer would)."""
     bodies: Iterator[dict[str, Any]]
     rate: float
     concurrency: int = 32

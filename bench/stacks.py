@@ -105,10 +105,17 @@ def start_receiver(stack: Stack, *, delay_ms: float = 0.0) -> Path:
     return record
 
 
-def start_services(stack: Stack, names: tuple[str, ...] = PIPELINE) -> None:
-    """Start the named services (notify, triage, ingest by default) and wait until each is healthy."""
+def start_services(stack: Stack, names: tuple[str, ...] = PIPELINE, *, replicas: int = 1) -> None:
+    """Start the named services (notify, triage, ingest by default), ``replicas`` of each, and wait until each
+    is healthy (the second of a service is ``<name>-2``: ``Stack.start_service``)."""
     for name in names:
-        stack.start_service(name)
+        for replica in range(1, replicas + 1):
+            stack.start_service(name, replica=replica)
+
+
+def ingest_urls(stack: Stack) -> list[str]:
+    """The URLs of every ingest replica of ``stack`` (``ingest``, ``ingest-2``, …), for a balanced load."""
+    return [stack.url(name) for name in stack.ports if name == "ingest" or name.startswith("ingest-")]
 
 
 def start_pipeline(
@@ -118,15 +125,16 @@ def start_pipeline(
     receiver_delay_ms: float = 0.0,
     broker: Broker = "embedded",
     env: dict[str, str] | None = None,
+    replicas: int = 1,
 ) -> tuple[Stack, Path]:
-    """Broker, Valkey, receiver, notify, triage and ingest (with ``env`` added to their environment);
-    returns the stack and the receiver's record."""
+    """Broker, Valkey, receiver, notify, triage and ingest (``replicas`` of each, with ``env`` added to their
+    environment); returns the stack and the receiver's record."""
     stack = new_stack(workdir, broker)
     stack.extra_env.update(env or {})
     try:
         start_infra(stack, s3=s3)
         record = start_receiver(stack, delay_ms=receiver_delay_ms)
-        start_services(stack)
+        start_services(stack, replicas=replicas)
         warm_up(stack, record)
     except BaseException:
         stack.stop()

@@ -160,33 +160,55 @@ class Stack:
         return {**env, **self.extra_env}
 
     def start_service(
-        self, name: str, port: int | None = None, *, wait: bool = True, to_terminal: bool = False
+        self,
+        name: str,
+        port: int | None = None,
+        *,
+        wait: bool = True,
+        to_terminal: bool = False,
+        replica: int = 1,
     ) -> Managed:
         """Start ``python -m services.<name>`` (or the sink) and wait for its health endpoint.
 
-        Output goes to ``<workdir>/<name>.log``, or to our own stdout with ``to_terminal``.
+        ``replica`` 2, 3, … starts another instance of the service beside the first, as a
+        deployment with several replicas runs it: the same settings, the same consumer groups,
+        Valkey and broker, but a port, a log and (for triage) a data directory of its own; notify's public URL
+        stays the first one's, as a load balancer's would be one address. It is
+        ``<name>-<replica>`` in ``processes``, ``ports`` and ``url``; the first one is plain ``<name>``.
+        Output goes to ``<workdir>/<key>.log``, or to our own stdout with ``to_terminal``.
         """
-        self.ports[name] = _pick(port)
+        key = name if replica == 1 else f"{name}-{replica}"
+        self.ports[key] = _pick(port)
         if name == "sink":
             argv = [
                 sys.executable,
                 "-m",
                 "devstack.sink",
                 "--port",
-                str(self.ports[name]),
+                str(self.ports[key]),
                 "--directory",
                 str(self.directory),
             ]
         else:
             argv = [sys.executable, "-m", f"services.{name}"]
-        log = None if to_terminal else self.workdir / f"{name}.log"
-        proc = Managed(name, argv, env=self.env(), log=log, cwd=REPO_ROOT).start()
-        self.processes[name] = proc
+        log = None if to_terminal else self.workdir / f"{key}.log"
+        proc = Managed(key, argv, env=self.env_of(name, key), log=log, cwd=REPO_ROOT).start()
+        self.processes[key] = proc
         if wait:
-            self.wait_healthy(name)
+            self.wait_healthy(key)
         return proc
 
+    def env_of(self, name: str, key: str) -> dict[str, str]:
+        """``env()`` for the instance ``key`` of service ``name``: its own port (and triage data dir) when a replica."""
+        env = self.env()
+        if key != name and name in ("ingest", "triage", "notify"):
+            env[f"WASPADA_{name.upper()}_PORT"] = str(self.ports[key])
+            if name == "triage":  # Faust's worker files (its table stores' directories) are one worker's own
+                env["WASPADA_TRIAGE_DATA_DIR"] = str(self.workdir / key)
+        return env
+
     def wait_healthy(self, name: str, timeout: float = 60.0) -> None:
+        """Wait for the health endpoint of ``name`` (a service, ``<service>-<replica>``, or the sink)."""
         path = "/received" if name == "sink" else "/healthz"
         self.processes[name].wait_until(lambda: http_ok(self.url(name) + path), timeout)
 

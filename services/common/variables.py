@@ -117,6 +117,13 @@ PLAIN: Mapping[str, Plain] = {
         None,
         "`make faults` sets it: the fault drills' long variants (a 30 s broker stall, a receiver down for a minute).",
     ),
+    "WASPADA_DRILL_LOG": Plain(
+        frozenset({Reader.TESTS}),
+        "a file path, or unset",
+        None,
+        "`make drills` sets it: every fault drill appends a JSON line of its books (passed, lost, double-delivered, "
+        "the time until the pipeline flowed again) to this file.",
+    ),
     "WASPADA_SOAK_SECONDS": Plain(
         frozenset({Reader.TESTS}), "float", "45", "How long `tests/faults/test_soak.py` keeps the load on."
     ),

@@ -1,4 +1,7 @@
-"""What Waspada depends on goes away for a while: Valkey restarted, an office's webhook receiver down."""
+"""What Waspada depends on goes away for a while: Valkey restarted, an office's webhook receiver down.
+
+On one Apache Kafka node: the faults are not the broker's, and the broker is the one production runs.
+"""
 
 import pytest
 
@@ -6,7 +9,7 @@ from bench import stacks
 from tests.faults.conftest import StartPipeline
 from tests.faults.drill import assert_nothing_lost, run_drill, seconds
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 
 
 def test_valkey_restarted_under_load_loses_nothing(start_pipeline: StartPipeline) -> None:

@@ -21,6 +21,7 @@ def test_triage_sigkilled_and_restarted_loses_nothing(start_pipeline: StartPipel
     assert_nothing_lost(run_drill(stack, record, crash))
 
 
+@pytest.mark.broker("kafka")  # a fault of notify alone: one Apache Kafka node
 def test_notify_restarted_mid_delivery_sends_nothing_twice(start_pipeline: StartPipeline) -> None:
     # a slow receiver (20 ms per answer) keeps notify in the middle of a delivery nearly all the time
     stack, record = start_pipeline(receiver_delay_ms=20)

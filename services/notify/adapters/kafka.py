@@ -4,7 +4,10 @@ The consumer is one group across notify replicas, offsets committed only after t
 handler returned (every delivery it called for settled). The loop never dies of a dependency: a
 batch that fails (Valkey or Kafka away) is replayed from its first offsets after a backoff (0.25 s
 doubling up to 5 s); what counts as poison instead is the handler's business (``flows/consumer.py``).
-On shutdown it stops fetching, finishes the batch in hand, commits and leaves the group.
+On shutdown it stops fetching, finishes the batch in hand, commits and leaves the group. A commit that
+fails or takes over 5 s (the group rebalanced meanwhile, its coordinator stalled or moved) is logged and
+the loop goes on: the batch's deliveries are in the notification log, so whoever replays it from the last
+committed offsets replays no-ops.
 """
 
 import asyncio
@@ -12,6 +15,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import KafkaError
 from redis.exceptions import RedisError
 
 from schemas.outcomes import Resolution
@@ -25,6 +29,15 @@ GROUP = "waspada-notify"
 FETCH_MAX_WAIT_MS = 20
 """How long the broker holds a fetch for more data: topic to webhook in tens of milliseconds."""
 BACKOFF_S = (0.25, 5.0)
+REQUEST_TIMEOUT_MS = 10_000
+"""A request the broker does not answer is given up after 10 s, not aiokafka's 40 s: a stalled (SIGSTOPped)
+coordinator otherwise held a commit, and every delivery behind it, for as long as the stall lasted (a 30 s stall
+of one of three nodes stopped notify for 39 s while Kafka had moved the group to another node after 6 s).
+It stays above the rebalance timeout (the session's 6 s), which a JoinGroup may legitimately wait."""
+COMMIT_TIMEOUT_S = 5.0
+"""How long a batch's commit may hold the loop. aiokafka retries a commit that timed out against the coordinator
+it still believes in, so a stalled coordinator held it 3 x 10 s (the whole 30 s stall of the drill) although the
+group had a new coordinator after ~10 s; the next batch's commit covers this one's offsets anyway."""
 HandleBatch = Callable[[list[ConsumerRecord]], Awaitable[None]]
 
 
@@ -74,6 +87,7 @@ async def consume(bootstrap: str, handle: HandleBatch, stopping: asyncio.Event) 
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
         max_poll_interval_ms=900_000,
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
     )
     await consumer.start()
     backoff = BACKOFF_S[0]
@@ -99,7 +113,10 @@ async def consume(bootstrap: str, handle: HandleBatch, stopping: asyncio.Event) 
                     if partition in assigned:
                         consumer.seek(partition, min(m.offset for m in part))
                 continue
-            await consumer.commit()
+            try:
+                await asyncio.wait_for(consumer.commit(), COMMIT_TIMEOUT_S)
+            except (KafkaError, TimeoutError) as error:  # the batch is handled and logged: a replay is a no-op
+                log.warning("notify.commit_failed", error=type(error).__name__)
             backoff = BACKOFF_S[0]
     finally:
         await consumer.stop()
