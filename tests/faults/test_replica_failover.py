@@ -19,9 +19,9 @@ escalation on a partition the killed notify held.
 import time
 
 import pytest
-from services.notify.consumer import GROUP as NOTIFY_GROUP
 
 from schemas.topics import PARTITIONS, Topics
+from services.notify.adapters.kafka import GROUP as NOTIFY_GROUP
 from tests.faults.cluster import assignment, wait_sole_member
 from tests.faults.conftest import StartPipeline
 from tests.faults.drill import TRIAGE_GROUP, Books, assert_nothing_lost, run_drill
